@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('product', 'product_events') }}
+),
+
+renamed as (
+    select
+        -- ids
+        message_id as event_id,
+        user_id,
+        group_id as account_id,
+        session_id as sdk_session_id,
+
+        -- attributes
+        event as event_name,
+        feature as feature_code,
+        properties as properties_json,
+
+        -- flags
+        is_system as is_system_event,
+
+        -- timestamps (UTC) and the reporting-zone day the event counts on
+        "timestamp" as occurred_at,
+        received_at,
+        cast({{ to_reporting_time('"timestamp"') }} as date) as activity_date,
+        _partition_date as received_partition_date
+
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,3 @@
+"""Customer Success KPI warehouse: ingestion, dbt orchestration, quality gates and reports."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,82 @@
+"""Command line: `python -m cs_warehouse <command>`.
+
+  run              generate the default sample data if the landing folder is empty, then the nightly build
+  nightly          the nightly build only (ingest, dbt build, checks, reports), in-process
+  load             ingest the landing folder into the raw schema (no dbt)
+  summary          print the KPI summary of the current warehouse
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cs_warehouse.settings import PROJECT_DIR, Settings
+
+DEFAULT_DATASET = {"accounts": 300, "months": 24, "seed": 42}
+
+
+def landing_is_empty(landing_dir: Path) -> bool:
+    return not landing_dir.exists() or not any(landing_dir.iterdir())
+
+
+def generate_default_data(settings: Settings) -> None:
+    from cs_warehouse.generator import generate
+
+    print(f"Landing folder {settings.landing_dir} is empty: generating the default sample dataset "
+          f"({DEFAULT_DATASET['accounts']} accounts x {DEFAULT_DATASET['months']} months, seed {DEFAULT_DATASET['seed']}).")
+    generate(out_dir=settings.landing_dir, **DEFAULT_DATASET)
+
+
+def run_nightly(settings: Settings) -> bool:
+    import dagster as dg
+
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from cs_warehouse.definitions import defs
+
+    job = defs.resolve_job_def("nightly_build")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return result.success
+
+
+def print_summary(settings: Settings) -> None:
+    from cs_warehouse.summary import format_summary, write_summary
+
+    summary = write_summary(settings.warehouse_path, settings.reports_dir)
+    print()
+    print(format_summary(summary))
+    print()
+    print(f"Warehouse (DuckDB): {settings.warehouse_path}")
+    print(f"Reports:            {settings.reports_dir}")
+    print("Look around:        make dev  (Dagster UI on http://127.0.0.1:3000)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cs_warehouse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "nightly", "load", "summary"])
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+
+    if args.command == "load":
+        from cs_warehouse.ingestion.load import load_landing
+
+        for r in load_landing(settings.warehouse_path, settings.landing_dir):
+            state = "unchanged" if r.skipped else f"read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}"
+            print(f"{r.entity:<24} {r.source_file:<48} {state}")
+        return 0
+    if args.command == "summary":
+        print_summary(settings)
+        return 0
+    if args.command == "run" and landing_is_empty(settings.landing_dir):
+        generate_default_data(settings)
+    if not run_nightly(settings):
+        print("The nightly build failed; see the run in the Dagster UI (make dev) or the log above.", file=sys.stderr)
+        return 1
+    print_summary(settings)
+    return 0

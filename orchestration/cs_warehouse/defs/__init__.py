@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per kind: ingestion, dbt, reports, jobs and schedules."""

@@ -1,0 +1,47 @@
+"""Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
+
+
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from cs_warehouse.dbt_project import dbt_project
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Groups assets by layer (staging, intermediate, marts, reference) so the graph reads left to right."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    name="dbt_models",
+    retry_policy=dg.RetryPolicy(max_retries=1, delay=15),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` for the selected models: seeds, models, data tests and unit tests in dependency order."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt beside this interpreter: the environment that runs Dagster also runs dbt, PATH or not.
+    executable = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(dbt_project.profiles_dir),
+        target=dbt_project.target,
+        dbt_executable=str(executable) if executable.exists() else "dbt",
+    )

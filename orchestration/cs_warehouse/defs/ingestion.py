@@ -1,0 +1,118 @@
+"""Ingestion assets: the landing folder into the raw schema, one asset per contract entity."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+
+from cs_warehouse.contract import load_contract
+from cs_warehouse.ingestion.load import RAW_SCHEMA, FileResult, Loader
+from cs_warehouse.settings import Settings
+
+CONTRACT = load_contract()
+
+
+def raw_asset_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_SCHEMA, entity])
+
+
+def _entity_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
+    return {
+        "files": dg.MetadataValue.int(len(results)),
+        "files_skipped_unchanged": dg.MetadataValue.int(sum(r.skipped for r in results)),
+        "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in results if not r.skipped)),
+        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in results if not r.skipped)),
+        "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in results if not r.skipped)),
+    }
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            raw_asset_key(entity.name),
+            group_name="raw",
+            description=entity.description,
+            kinds={"duckdb", "python"},
+            metadata={"contract_version": CONTRACT.version, "source": entity.source},
+        )
+        for entity in CONTRACT.load_order()
+    ],
+    can_subset=True,
+    name="ingest_landing_files",
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+)
+def ingest_landing_files(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    """Load new or changed landing files; every row is loaded or quarantined, per file reconciled."""
+    settings = Settings.from_env()
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        loader = Loader(con, settings.landing_dir, CONTRACT)
+        for entity in CONTRACT.load_order():
+            if entity.name not in selected:
+                continue
+            results = loader.load_entity(entity)
+            for result in results:
+                if not result.skipped:
+                    context.log.info(
+                        f"{result.source_file}: read {result.rows_read}, loaded {result.rows_loaded}, "
+                        f"quarantined {result.rows_quarantined}"
+                    )
+            yield dg.MaterializeResult(asset_key=raw_asset_key(entity.name), metadata=_entity_metadata(results))
+
+
+def _reconciliation_check(entity_name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=raw_asset_key(entity_name),
+        name="rows_reconcile",
+        blocking=True,
+        description="For every landing file: rows read = rows loaded + rows quarantined, and the raw table "
+        "holds exactly the rows its current files loaded.",
+    )
+    def check() -> dg.AssetCheckResult:
+        settings = Settings.from_env()
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            problems = reconciliation_problems(con, entity_name)
+        return dg.AssetCheckResult(
+            passed=not problems,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"problems": dg.MetadataValue.json(problems[:20]), "problem_count": len(problems)},
+        )
+
+    return check
+
+
+def reconciliation_problems(con: duckdb.DuckDBPyConnection, entity_name: str) -> list[dict]:
+    """Files whose latest load does not reconcile, or whose rows in the raw table differ from the audit."""
+    entity = CONTRACT.entities[entity_name]
+    rows = con.execute(
+        f"""
+        with latest as (
+            select source_file, arg_max(load_id, loaded_at) as load_id, arg_max(rows_read, loaded_at) as rows_read,
+                   arg_max(rows_loaded, loaded_at) as rows_loaded,
+                   arg_max(rows_quarantined, loaded_at) as rows_quarantined
+            from {RAW_SCHEMA}._load_audit where entity = ? group by source_file
+        ),
+        in_table as (
+            select _source_file as source_file, count(*) as n from {RAW_SCHEMA}.{entity.raw_table} group by 1
+        ),
+        in_quarantine as (
+            select source_file, count(*) as n from {RAW_SCHEMA}._quarantine where entity = ? group by 1
+        )
+        select latest.source_file, rows_read, rows_loaded, rows_quarantined,
+               coalesce(in_table.n, 0) as rows_in_table, coalesce(in_quarantine.n, 0) as rows_in_quarantine
+        from latest
+        left join in_table using (source_file)
+        left join in_quarantine using (source_file)
+        where rows_read <> rows_loaded + rows_quarantined
+           or coalesce(in_table.n, 0) <> rows_loaded
+           or coalesce(in_quarantine.n, 0) <> rows_quarantined
+        """,
+        [entity_name, entity_name],
+    ).fetchall()
+    names = ["source_file", "rows_read", "rows_loaded", "rows_quarantined", "rows_in_table", "rows_in_quarantine"]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+reconciliation_checks = [_reconciliation_check(entity.name) for entity in CONTRACT.load_order()]

@@ -1,0 +1,406 @@
+"""Load landing files into the raw schema: typed, validated, deduplicated, reconciled.
+
+Two kinds of entity:
+- snapshot entities (CRM, support, survey exports): one file `<entity>.csv|.jsonl|.parquet` holding the
+  whole object; a changed file replaces the raw table, an unchanged one (same SHA-256) is skipped;
+- day-partitioned entities (the product event log): `<entity>/dt=YYYY-MM-DD/*`; each new file is appended,
+  a file already loaded with the same content is skipped, a changed file replaces its own rows.
+
+Every row read ends either in `raw.<entity>` or in `raw._quarantine` (file, line, rule, raw text), and
+`raw._load_audit` records rows read = loaded + quarantined for each file of each load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from cs_warehouse.contract import Contract, Entity, load_contract
+from cs_warehouse.ingestion.readers import UnreadableFileError, read_text_file
+from cs_warehouse.ingestion.validate import quote_ident, sql_literal, typed_expression, violation_expressions
+
+RAW_SCHEMA = "raw"
+FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
+PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
+# Day files processed per SQL pass: bounds the temporary batch on large backfills.
+PARTITION_CHUNK = 31
+
+QUARANTINE_DDL = f"""
+create table if not exists {RAW_SCHEMA}._quarantine (
+    load_id varchar not null,
+    entity varchar not null,
+    source_file varchar not null,
+    line bigint,
+    rule varchar not null,
+    column_name varchar,
+    violations varchar not null,
+    raw_text varchar,
+    quarantined_at timestamptz not null
+)"""
+
+AUDIT_DDL = f"""
+create table if not exists {RAW_SCHEMA}._load_audit (
+    load_id varchar not null,
+    entity varchar not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    encoding varchar,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    extra_headers varchar,
+    loaded_at timestamptz not null
+)"""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    entity: str
+    source_file: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    skipped: bool = False
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_table_ddl(entity: Entity) -> str:
+    cols = [f"{quote_ident(c.raw_name)} {c.sql_type}" for c in entity.columns]
+    cols += ["_source_file varchar not null", "_source_line bigint not null", "_load_id varchar not null"]
+    if entity.partitioned_by_day:
+        cols.append("_partition_date date not null")
+    return f"create table if not exists {RAW_SCHEMA}.{entity.raw_table} ({', '.join(cols)})"
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(QUARANTINE_DDL)
+    con.execute(AUDIT_DDL)
+    for entity in contract.entities.values():
+        con.execute(raw_table_ddl(entity))
+
+
+def snapshot_file(landing_dir: Path, entity: Entity) -> Path | None:
+    found = [landing_dir / f"{entity.name}{ext}" for ext in FILE_FORMATS if (landing_dir / f"{entity.name}{ext}").exists()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise UnreadableFileError(landing_dir, f"entity {entity.name} has more than one export ({names}); keep one")
+    return found[0] if found else None
+
+
+def partition_files(landing_dir: Path, entity: Entity) -> list[tuple[dt.date, Path]]:
+    root = landing_dir / entity.name
+    if not root.is_dir():
+        return []
+    files = []
+    for day_dir in sorted(root.iterdir()):
+        match = PARTITION_DIR.match(day_dir.name)
+        if not day_dir.is_dir() or not match:
+            continue
+        day = dt.date.fromisoformat(match.group(1))
+        files += [(day, p) for p in sorted(day_dir.iterdir()) if p.suffix.lower() in FILE_FORMATS]
+    return files
+
+
+class Loader:
+    """Loads the landing folder into one DuckDB database. One instance per load (one load_id)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, landing_dir: Path, contract: Contract | None = None):
+        self.con = con
+        self.landing_dir = landing_dir
+        self.contract = contract or load_contract()
+        self.load_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        con.execute("set TimeZone = 'UTC'")
+        ensure_raw_schema(con, self.contract)
+
+    # -- public -------------------------------------------------------------------------------------
+    def load_all(self) -> list[FileResult]:
+        results: list[FileResult] = []
+        for entity in self.contract.load_order():
+            results += self.load_entity(entity)
+        return results
+
+    def load_entity(self, entity: Entity) -> list[FileResult]:
+        if entity.partitioned_by_day:
+            return self._load_partitions(entity)
+        path = snapshot_file(self.landing_dir, entity)
+        return [] if path is None else [self._load_snapshot(entity, path)]
+
+    # -- snapshot entities ---------------------------------------------------------------------------
+    def _load_snapshot(self, entity: Entity, path: Path) -> FileResult:
+        rel = self._relative(path)
+        sha = file_sha256(path)
+        last = self.con.execute(
+            f"select file_sha256, rows_read, rows_loaded, rows_quarantined from {RAW_SCHEMA}._load_audit "
+            "where entity = ? order by loaded_at desc limit 1",
+            [entity.name],
+        ).fetchall()
+        if last and last[0][0] == sha:
+            return FileResult(entity.name, rel, *last[0][1:], skipped=True)
+        self.con.execute("begin transaction")
+        try:
+            self.con.execute(f"delete from {RAW_SCHEMA}.{entity.raw_table}")
+            self.con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity = ?", [entity.name])
+            result = self._load_files(entity, [(None, path, sha)])[0]
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        return result
+
+    # -- day-partitioned entities --------------------------------------------------------------------
+    def _load_partitions(self, entity: Entity) -> list[FileResult]:
+        loaded = dict(
+            self.con.execute(
+                f"select source_file, arg_max(file_sha256, loaded_at) from {RAW_SCHEMA}._load_audit "
+                "where entity = ? group by source_file",
+                [entity.name],
+            ).fetchall()
+        )
+        pending: list[tuple[dt.date | None, Path, str]] = []
+        results: list[FileResult] = []
+        for day, path in partition_files(self.landing_dir, entity):
+            rel = self._relative(path)
+            sha = file_sha256(path)
+            if loaded.get(rel) == sha:
+                continue
+            pending.append((day, path, sha))
+        for start in range(0, len(pending), PARTITION_CHUNK):
+            chunk = pending[start : start + PARTITION_CHUNK]
+            self.con.execute("begin transaction")
+            try:
+                for _, path, _ in chunk:
+                    rel = self._relative(path)
+                    self.con.execute(f"delete from {RAW_SCHEMA}.{entity.raw_table} where _source_file = ?", [rel])
+                    self.con.execute(f"delete from {RAW_SCHEMA}._quarantine where source_file = ?", [rel])
+                results += self._load_files(entity, chunk)
+                self.con.execute("commit")
+            except BaseException:
+                self.con.execute("rollback")
+                raise
+        return results
+
+    # -- one batch of files of one entity ------------------------------------------------------------
+    def _load_files(self, entity: Entity, files: list[tuple[dt.date | None, Path, str]]) -> list[FileResult]:
+        self._stage_batch(entity, files)
+        self._check_batch(entity)
+        self._write_batch(entity)
+        results = []
+        for _, path, sha in files:
+            results.append(self._audit_file(entity, self._relative(path), sha))
+        for name in ("_batch", "_checked", "_rejected", "_file_meta"):
+            self.con.execute(f"drop table if exists {name}")
+        return results
+
+    def _stage_batch(self, entity: Entity, files: list[tuple[dt.date | None, Path, str]]) -> None:
+        """Create temp table `_batch` (_file, _line, _raw, _partition_date, columns) and `_rejected`."""
+        con = self.con
+        cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
+        con.execute(
+            "create or replace temp table _rejected (_file varchar, _line bigint, rule varchar, detail varchar, raw varchar)"
+        )
+        con.execute(
+            "create or replace temp table _file_meta (_file varchar, encoding varchar, extra varchar, rows_read bigint)"
+        )
+        parquet = [(d, p) for d, p, _ in files if p.suffix.lower() == ".parquet"]
+        text = [(d, p) for d, p, _ in files if p.suffix.lower() != ".parquet"]
+        selects = []
+        if parquet:
+            selects.append(self._parquet_select(entity, parquet))
+        for i, (day, path) in enumerate(text):
+            batch = read_text_file(path, entity)
+            rel = self._relative(path)
+            con.register(f"_text_{i}", batch.table)
+            day_sql = f"date {sql_literal(day.isoformat())}" if day else "cast(null as date)"
+            selects.append(
+                f"select {sql_literal(rel)} as _file, _line, _raw, {day_sql} as _partition_date, {cols} from _text_{i}"
+            )
+            con.execute(
+                "insert into _file_meta values (?, ?, ?, ?)",
+                [rel, batch.encoding, ",".join(batch.extra_headers) or None, batch.rows_read],
+            )
+            if batch.rejected:
+                rejected = pa.table(
+                    {
+                        "_file": [rel] * len(batch.rejected),
+                        "_line": [r.line for r in batch.rejected],
+                        "rule": [r.rule for r in batch.rejected],
+                        "detail": [r.detail for r in batch.rejected],
+                        "raw": [r.raw for r in batch.rejected],
+                    }
+                )
+                con.register("_rejected_arrow", rejected)
+                con.execute("insert into _rejected select * from _rejected_arrow")
+                con.unregister("_rejected_arrow")
+        con.execute("create or replace temp table _batch as " + " union all by name ".join(selects))
+        for i in range(len(text)):
+            con.unregister(f"_text_{i}")
+
+    def _parquet_select(self, entity: Entity, files: list[tuple[dt.date | None, Path]]) -> str:
+        paths = [str(p) for _, p in files]
+        probe = self.con.execute("select * from read_parquet(?, union_by_name = true) limit 0", [paths])
+        present = {d[0] for d in probe.description}
+        probe.fetchall()
+        missing = [c.name for c in entity.columns if c.name not in present]
+        if missing:
+            raise UnreadableFileError(paths[0], f"missing required column(s) {missing} for entity {entity.name}")
+        day_of = " ".join(
+            f"when {sql_literal(str(p))} then date {sql_literal(d.isoformat())}" for d, p in files if d is not None
+        )
+        day_sql = f"case filename {day_of} end" if day_of else "cast(null as date)"
+        rel_of = " ".join(f"when {sql_literal(str(p))} then {sql_literal(self._relative(p))}" for _, p in files)
+        renamed = ", ".join(f"{quote_ident(c.name)} as {quote_ident(c.raw_name)}" for c in entity.columns)
+        for _, p in files:
+            # Rows read come from the file's own footer, independent of what the load later writes.
+            rows = self.con.execute("select num_rows from parquet_file_metadata(?)", [str(p)]).fetchall()[0][0]
+            self.con.execute("insert into _file_meta values (?, 'parquet', null, ?)", [self._relative(p), rows or 0])
+        return (
+            f"select case filename {rel_of} end as _file, file_row_number + 1 as _line, cast(null as varchar) as _raw, "
+            f"{day_sql} as _partition_date, {renamed} "
+            f"from read_parquet({sql_literal_list(paths)}, filename = true, file_row_number = true, union_by_name = true)"
+        )
+
+    def _check_batch(self, entity: Entity) -> None:
+        """Build `_checked`: typed columns plus `_violations` ('rule:Column; ...' or NULL when clean)."""
+        con = self.con
+        types = dict(con.execute("select column_name, column_type from (describe _batch)").fetchall())
+        typed = ", ".join(f"{typed_expression(c, types[c.raw_name])} as {quote_ident(c.raw_name)}" for c in entity.columns)
+        checks = [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
+        source_json = "json_object(" + ", ".join(
+            f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns
+        ) + ")"
+        con.execute(
+            f"""create or replace temp table _checked as
+            select row_number() over () as _rid, _file, _line,
+                   coalesce(_raw, cast({source_json} as varchar)) as _raw, _partition_date, {typed},
+                   nullif(concat_ws('; ', {", ".join(checks)}), '') as _violations
+            from _batch"""
+        )
+        key = quote_ident(entity.key_column.raw_name)
+        con.execute(
+            f"""update _checked set _violations = 'duplicate_key:{entity.primary_key}'
+            where _rid in (
+                select _rid from (
+                    select _rid, row_number() over (partition by {key} order by _file, _line) as n
+                    from _checked where _violations is null
+                ) where n > 1
+            )"""
+        )
+        if entity.partitioned_by_day:
+            # Keys already loaded from other files (a retried event delivered again on a later day).
+            con.execute(
+                f"""update _checked set _violations = 'duplicate_key:{entity.primary_key}'
+                where _violations is null and {key} in (select {key} from {RAW_SCHEMA}.{entity.raw_table})"""
+            )
+        self._check_references(entity)
+
+    def _check_references(self, entity: Entity) -> None:
+        con = self.con
+        for col in entity.columns:
+            ref = col.reference
+            if not ref:
+                continue
+            parent = self.contract.entities[ref[0]]
+            parent_key = quote_ident(parent.column(ref[1]).raw_name)
+            c = quote_ident(col.raw_name)
+            if parent.name == entity.name:
+                # Self-reference: repeat until stable, since dropping one row can orphan another.
+                while True:
+                    changed = con.execute(
+                        f"""update _checked set _violations = 'orphan_reference:{col.name}'
+                        where _violations is null and {c} is not null
+                          and {c} not in (select {parent_key} from _checked where _violations is null)"""
+                    ).fetchall()[0][0]
+                    if not changed:
+                        break
+            else:
+                con.execute(
+                    f"""update _checked set _violations = 'orphan_reference:{col.name}'
+                    where _violations is null and {c} is not null
+                      and {c} not in (select {parent_key} from {RAW_SCHEMA}.{parent.raw_table})"""
+                )
+
+    def _write_batch(self, entity: Entity) -> None:
+        con = self.con
+        cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
+        partition = ", _partition_date" if entity.partitioned_by_day else ""
+        con.execute(
+            f"""insert into {RAW_SCHEMA}.{entity.raw_table} ({cols}, _source_file, _source_line, _load_id{partition})
+            select {cols}, _file, _line, {sql_literal(self.load_id)}{partition}
+            from _checked where _violations is null order by _file, _line"""
+        )
+        con.execute(
+            f"""insert into {RAW_SCHEMA}._quarantine
+            select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _file, _line,
+                   split_part(split_part(_violations, '; ', 1), ':', 1),
+                   split_part(split_part(_violations, '; ', 1), ':', 2),
+                   _violations, _raw, now()
+            from _checked where _violations is not null
+            union all
+            select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _file, _line, rule, null,
+                   rule || ': ' || detail, raw, now()
+            from _rejected"""
+        )
+
+    def _audit_file(self, entity: Entity, rel: str, sha: str) -> FileResult:
+        """Count what this load wrote for one file, from the tables themselves, beside the rows read."""
+        con = self.con
+        encoding, extra, read = con.execute(
+            "select encoding, extra, rows_read from _file_meta where _file = ?", [rel]
+        ).fetchall()[0]
+        loaded = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.{entity.raw_table} where _source_file = ? and _load_id = ?",
+            [rel, self.load_id],
+        ).fetchall()[0][0]
+        quarantined = con.execute(
+            f"select count(*) from {RAW_SCHEMA}._quarantine where source_file = ? and load_id = ? and entity = ?",
+            [rel, self.load_id, entity.name],
+        ).fetchall()[0][0]
+        result = FileResult(entity.name, rel, read, loaded, quarantined)
+        con.execute(
+            f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [self.load_id, entity.name, rel, sha, encoding, read, loaded, quarantined, extra],
+        )
+        return result
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.landing_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def sql_literal_list(values: list[str]) -> str:
+    return "[" + ", ".join(sql_literal(v) for v in values) + "]"
+
+
+def load_landing(database: Path | str, landing_dir: Path, entities: list[str] | None = None) -> list[FileResult]:
+    """Load the landing folder into `database`; returns one result per file (skipped files included)."""
+    contract = load_contract()
+    with duckdb.connect(str(database)) as con:
+        loader = Loader(con, landing_dir, contract)
+        if entities is None:
+            return loader.load_all()
+        results: list[FileResult] = []
+        for entity in contract.load_order():
+            if entity.name in entities:
+                results += loader.load_entity(entity)
+        return results

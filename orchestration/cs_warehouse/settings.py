@@ -1,0 +1,40 @@
+"""One typed settings object, read from the environment, with defaults that run offline from the repo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _path(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    serving_path: Path
+    reports_dir: Path
+    dbt_target: str
+    reporting_timezone: str
+    notify_webhook_url: str | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            project_dir=PROJECT_DIR,
+            landing_dir=_path("CSW_LANDING_DIR", PROJECT_DIR / "data" / "landing"),
+            warehouse_path=_path("CSW_DUCKDB_PATH", PROJECT_DIR / "warehouse" / "cs_warehouse.duckdb"),
+            serving_path=_path("CSW_SERVING_PATH", PROJECT_DIR / "warehouse" / "serving" / "cs_marts.duckdb"),
+            reports_dir=_path("CSW_REPORTS_DIR", PROJECT_DIR / "warehouse" / "reports"),
+            dbt_target=os.environ.get("CSW_DBT_TARGET", "dev"),
+            reporting_timezone=os.environ.get("CSW_REPORTING_TIMEZONE", "Asia/Tokyo"),
+            notify_webhook_url=os.environ.get("CSW_NOTIFY_WEBHOOK_URL") or None,
+        )

@@ -1,0 +1,62 @@
+"""The short KPI summary printed at the end of a nightly run and written beside the reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+
+def kpi_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    """Headline numbers for the latest complete month, read from the marts."""
+    row = con.execute(
+        """
+        with monthly as (
+            select month,
+                   sum(mrr_end) as mrr,
+                   count(*) filter (where mrr_end > 0) as paying_accounts,
+                   count(*) filter (where mrr_start > 0) as accounts_at_start,
+                   count(*) filter (where movement = 'churn') as churned_accounts
+            from marts.mart_mrr_movements
+            where is_complete
+            group by month
+        )
+        select month, mrr, paying_accounts, accounts_at_start, churned_accounts
+        from monthly order by month desc limit 1
+        """
+    ).fetchall()
+    if not row:
+        return {"month": None}
+    month, mrr, paying, at_start, churned = row[0]
+    return {
+        "month": month.isoformat(),
+        "mrr_jpy": float(mrr),
+        "arr_jpy": float(mrr) * 12,
+        "paying_accounts": paying,
+        "logo_churn_rate": (churned / at_start) if at_start else None,
+    }
+
+
+def write_summary(warehouse_path: Path, reports_dir: Path) -> dict:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        summary = kpi_summary(con)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    (reports_dir / "kpi_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    if not summary.get("month"):
+        return "No complete month in the warehouse yet."
+    churn = summary["logo_churn_rate"]
+    churn_text = f"{churn:.2%}" if churn is not None else "n/a"
+    return "\n".join(
+        [
+            f"KPI summary for {summary['month'][:7]} (latest complete month)",
+            f"  MRR  {summary['mrr_jpy']:>16,.0f} JPY",
+            f"  ARR  {summary['arr_jpy']:>16,.0f} JPY",
+            f"  paying accounts            {summary['paying_accounts']:>6}",
+            f"  logo churn rate (解約率)   {churn_text:>6}",
+        ]
+    )
