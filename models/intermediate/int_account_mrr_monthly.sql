@@ -38,7 +38,7 @@ account_months as (
     from account_first_item
     inner join months
         on
-            months.month_end_date >= account_first_item.first_item_date
+            account_first_item.first_item_date <= months.month_end_date
             and months.month_start_date <= {{ as_of_date() }}
 ),
 
@@ -56,13 +56,13 @@ active_items as (
     inner join items
         on
             account_months.account_id = items.account_id
-            and items.valid_from_date <= account_months.snapshot_date
-            and (items.valid_to_date is null or items.valid_to_date > account_months.snapshot_date)
+            and account_months.snapshot_date >= items.valid_from_date
+            and (items.valid_to_date is null or account_months.snapshot_date < items.valid_to_date)
     left join fx_rates
         on
             items.currency_code = fx_rates.currency_code
-            and fx_rates.valid_from_date <= account_months.snapshot_date
-            and (fx_rates.valid_to_date is null or fx_rates.valid_to_date > account_months.snapshot_date)
+            and account_months.snapshot_date >= fx_rates.valid_from_date
+            and (fx_rates.valid_to_date is null or account_months.snapshot_date < fx_rates.valid_to_date)
 ),
 
 -- an item paid for at any point inside the month (for same-month churn)
@@ -75,8 +75,8 @@ paid_in_month as (
         on
             account_months.account_id = items.account_id
             and items.monthly_amount > 0
-            and items.valid_from_date <= account_months.month_end_date
-            and (items.valid_to_date is null or items.valid_to_date > account_months.month_start_date)
+            and account_months.month_end_date >= items.valid_from_date
+            and (items.valid_to_date is null or account_months.month_start_date < items.valid_to_date)
 ),
 
 mrr as (

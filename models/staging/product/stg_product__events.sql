@@ -21,7 +21,7 @@ renamed as (
         is_system as is_system_event,
 
         -- timestamps (UTC) and the reporting-zone day the event counts on
-        "timestamp" as occurred_at,
+        "timestamp" as occurred_at,  -- noqa: RF06
         received_at,
         cast({{ to_reporting_time('"timestamp"') }} as date) as activity_date,
         _partition_date as received_partition_date

@@ -231,7 +231,8 @@ class Loader:
             con.register(f"_text_{i}", batch.table)
             day_sql = f"date {sql_literal(day.isoformat())}" if day else "cast(null as date)"
             selects.append(
-                f"select {sql_literal(rel)} as _file, _line, _raw, {day_sql} as _partition_date, {cols} from _text_{i}"
+                f"select {sql_literal(rel)} as _file, _line, _raw, {day_sql} as _partition_date, "
+                f"cast(null as varchar) as _naive_columns, {cols} from _text_{i}"
             )
             con.execute(
                 "insert into _file_meta values (?, ?, ?, ?)",
@@ -255,27 +256,45 @@ class Loader:
             con.unregister(f"_text_{i}")
 
     def _parquet_select(self, entity: Entity, files: list[tuple[dt.date | None, Path]]) -> str:
+        """One SELECT per group of files sharing a schema, so each file's own column types are judged."""
+        groups: dict[tuple, list[tuple[dt.date | None, Path]]] = {}
+        for day, path in files:
+            probe = self.con.execute("select * from read_parquet(?) limit 0", [str(path)])
+            schema = tuple((d[0], str(d[1])) for d in probe.description)
+            probe.fetchall()
+            present = {name for name, _ in schema}
+            missing = [c.name for c in entity.columns if c.name not in present]
+            if missing:
+                raise UnreadableFileError(path, f"missing required column(s) {missing} for entity {entity.name}")
+            groups.setdefault(schema, []).append((day, path))
+            # Rows read come from the file's own footer, independent of what the load later writes.
+            rows = self.con.execute("select num_rows from parquet_file_metadata(?)", [str(path)]).fetchall()[0][0]
+            self.con.execute("insert into _file_meta values (?, 'parquet', null, ?)", [self._relative(path), rows])
+        return " union all by name ".join(self._parquet_group_select(entity, dict(s), g) for s, g in groups.items())
+
+    def _parquet_group_select(
+        self, entity: Entity, types: dict[str, str], files: list[tuple[dt.date | None, Path]]
+    ) -> str:
         paths = [str(p) for _, p in files]
-        probe = self.con.execute("select * from read_parquet(?, union_by_name = true) limit 0", [paths])
-        present = {d[0] for d in probe.description}
-        probe.fetchall()
-        missing = [c.name for c in entity.columns if c.name not in present]
-        if missing:
-            raise UnreadableFileError(paths[0], f"missing required column(s) {missing} for entity {entity.name}")
         day_of = " ".join(
             f"when {sql_literal(str(p))} then date {sql_literal(d.isoformat())}" for d, p in files if d is not None
         )
         day_sql = f"case filename {day_of} end" if day_of else "cast(null as date)"
         rel_of = " ".join(f"when {sql_literal(str(p))} then {sql_literal(self._relative(p))}" for _, p in files)
-        renamed = ", ".join(f"{quote_ident(c.name)} as {quote_ident(c.raw_name)}" for c in entity.columns)
-        for _, p in files:
-            # Rows read come from the file's own footer, independent of what the load later writes.
-            rows = self.con.execute("select num_rows from parquet_file_metadata(?)", [str(p)]).fetchall()[0][0]
-            self.con.execute("insert into _file_meta values (?, 'parquet', null, ?)", [self._relative(p), rows or 0])
+        selected, naive = [], []
+        for c in entity.columns:
+            source = types[c.name].upper()
+            if c.type == "timestamp" and "TIMESTAMP" in source and "TIME ZONE" not in source and "TZ" not in source:
+                # A zone-less timestamp column: kept as if UTC for the raw text, flagged as a zone violation.
+                naive.append(c.name)
+                selected.append(f"cast({quote_ident(c.name)} as timestamptz) as {quote_ident(c.raw_name)}")
+            else:
+                selected.append(f"{quote_ident(c.name)} as {quote_ident(c.raw_name)}")
+        naive_sql = sql_literal("," + ",".join(naive) + ",") if naive else "cast(null as varchar)"
         return (
             f"select case filename {rel_of} end as _file, file_row_number + 1 as _line, cast(null as varchar) as _raw, "
-            f"{day_sql} as _partition_date, {renamed} "
-            f"from read_parquet({sql_literal_list(paths)}, filename = true, file_row_number = true, union_by_name = true)"
+            f"{day_sql} as _partition_date, {naive_sql} as _naive_columns, {', '.join(selected)} "
+            f"from read_parquet({sql_literal_list(paths)}, filename = true, file_row_number = true)"
         )
 
     def _check_batch(self, entity: Entity) -> None:
@@ -283,7 +302,12 @@ class Loader:
         con = self.con
         types = dict(con.execute("select column_name, column_type from (describe _batch)").fetchall())
         typed = ", ".join(f"{typed_expression(c, types[c.raw_name])} as {quote_ident(c.raw_name)}" for c in entity.columns)
-        checks = [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
+        checks = [
+            f"case when _naive_columns like {sql_literal('%,' + c.name + ',%')} then 'timezone:{c.name}' end"
+            for c in entity.columns
+            if c.type == "timestamp"
+        ]
+        checks += [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
         source_json = "json_object(" + ", ".join(
             f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns
         ) + ")"

@@ -1,0 +1,74 @@
+# Customer Success KPI warehouse. `make run` builds everything; `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/orchestration
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DBT_PROFILES_DIR := $(CURDIR)
+# The test warehouse and its landing data live apart from the one `make run` builds.
+TEST_DIR := $(CURDIR)/build/test
+
+.PHONY: help venv run nightly data dev test test-python test-dbt lint lint-sql lint-python docs clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)  ## Create the virtualenv with the locked dependencies
+
+lock:  ## Re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+run: $(STAMP)  ## Generate sample data if none, run the nightly build in-process, print the KPI summary
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m cs_warehouse run
+
+nightly: $(STAMP)  ## Run the nightly build on the current landing folder
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m cs_warehouse nightly
+
+data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1]
+	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \
+		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy}
+
+dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dbt parse --quiet
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m cs_warehouse.definitions
+
+test: $(STAMP) lint test-python test-dbt  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
+
+test-python: $(STAMP)
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m pytest -q
+
+test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a small generated dataset
+	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
+	$(BIN)/python -m cs_warehouse.generator --out $(TEST_DIR)/landing --accounts 60 --months 15 --seed 7 --end-date 2026-09-30
+	CSW_LANDING_DIR=$(TEST_DIR)/landing CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/python -m cs_warehouse load > $(TEST_DIR)/load.log
+	CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2026-09-30"}'
+
+lint: lint-python lint-sql  ## ruff and sqlfluff
+
+lint-python: $(STAMP)
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+lint-sql: $(STAMP)
+	CSW_DBT_TARGET=lint $(BIN)/sqlfluff lint models --processes 2
+
+docs: $(STAMP)  ## dbt docs (lineage, column docs) into target/, offline
+	$(BIN)/dbt docs generate
+
+clean:  ## Remove generated data, the warehouse and build artefacts (keeps the virtualenv)
+	rm -rf data warehouse build target logs .dagster_home
