@@ -98,7 +98,7 @@ def _user_time(rng: np.random.Generator, ws: date, day: int) -> datetime:
     return at_jst(ws + DAY * day, float(np.clip(rng.normal(11.5, 2.0), 7, 21)) * 3600)
 
 
-def _account_matrices(accounts: list[Account], ws: date, n_days: int, rng: np.random.Generator
+def _account_matrices(accounts: list[Account], ws: date, n_days: int
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(accounts)
     live = np.zeros((n_days, n), dtype=bool)
@@ -130,7 +130,6 @@ def _account_matrices(accounts: list[Account], ws: date, n_days: int, rng: np.ra
             level[in_ramp] *= 1 - (1 - DECLINE_FLOOR) * (days[in_ramp] - ramp_start) / (7 * DECLINE_WEEKS)
             level[(days >= anchor) & (days <= stop)] *= AFTER_CANCEL
         activity[:, a.idx] = np.where(live[:, a.idx], level, 0)
-    del rng
     return live, tier, activity
 
 
@@ -158,7 +157,10 @@ def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: 
             tutorial_from = s + 1
             add(s + int(rng.integers(0, 8)), admin, "Initial Setup Completed")
             add(s + int(rng.integers(1, 15)), admin, "Tutorial Finished", PROP['{"tutorial":"getting_started"}'])
-            add(s + int(rng.integers(2, 26)), champion, "Report Created", PROP['{"report_type":"summary"}'])
+            first_report = s + int(rng.integers(2, 26))
+            # The champion may register after the first report is due; the admin makes it then.
+            reporter = champion if meta[champion][1] <= first_report else admin
+            add(first_report, reporter, "Report Created", PROP['{"report_type":"summary"}'])
         else:
             # Missed onboarding: no tutorial and no key action inside the 30-day window, some never.
             late = s + ONBOARDING_WINDOW_DAYS + 1 + int(rng.integers(0, 60))
@@ -168,7 +170,8 @@ def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: 
             if tutorial_from != NEVER:
                 add(tutorial_from, admin, "Tutorial Finished", PROP['{"tutorial":"getting_started"}'])
             if key_from[a.idx] != NEVER:
-                add(int(key_from[a.idx]), champion, "Report Created", PROP['{"report_type":"summary"}'])
+                reporter = champion if meta[champion][1] <= key_from[a.idx] else admin
+                add(int(key_from[a.idx]), reporter, "Report Created", PROP['{"report_type":"summary"}'])
         for u in users[2:]:
             if tutorial_from != NEVER and rng.random() < 0.55:
                 add(max(meta[u][1] + int(rng.integers(1, 21)), tutorial_from), u, "Tutorial Finished",
@@ -185,7 +188,7 @@ def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: 
 def build_product_model(rng: np.random.Generator, crm: Crm, meta: list[tuple[int, int, int, int]],
                         user_ids: list[str], ws: date, end: date) -> ProductModel:
     n_days = _day_index(ws, end) + 1
-    live, tier, activity = _account_matrices(crm.accounts, ws, n_days, rng)
+    live, tier, activity = _account_matrices(crm.accounts, ws, n_days)
     user_account = np.array([m[0] for m in meta], dtype=np.int32)
     created = np.array([m[1] for m in meta], dtype=np.int32)
     deactivated = np.array([m[2] for m in meta], dtype=np.int32)
