@@ -1,9 +1,9 @@
 """Command line: `python -m cs_warehouse <command>`.
 
-  run              generate the default sample data if the landing folder is empty, then the nightly build
-  nightly          the nightly build only (ingest, dbt build, checks, reports), in-process
-  load             ingest the landing folder into the raw schema (no dbt)
-  summary          print the KPI summary of the current warehouse
+run              generate the default sample data if the landing folder is empty, then the nightly build
+nightly          the nightly build only (ingest, dbt build, checks, reports), in-process
+load             ingest the landing folder into the raw schema (no dbt)
+summary          print the KPI summary of the current warehouse
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def landing_is_empty(landing_dir: Path) -> bool:
 def generate_default_data(settings: Settings) -> None:
     from cs_warehouse.generator import generate
 
-    print(f"Landing folder {settings.landing_dir} is empty: generating the default sample dataset "
-          f"({DEFAULT_DATASET['accounts']} accounts x {DEFAULT_DATASET['months']} months, seed {DEFAULT_DATASET['seed']}).")
+    print(
+        f"Landing folder {settings.landing_dir} is empty: generating the default sample dataset "
+        "({accounts} accounts x {months} months, seed {seed}).".format(**DEFAULT_DATASET)
+    )
     generate(out_dir=settings.landing_dir, **DEFAULT_DATASET)
 
 
@@ -56,8 +58,9 @@ def print_summary(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cs_warehouse", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="cs_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "nightly", "load", "summary"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -67,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         from cs_warehouse.ingestion.load import load_landing
 
         for r in load_landing(settings.warehouse_path, settings.landing_dir):
-            state = "unchanged" if r.skipped else f"read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}"
+            state = (
+                "unchanged"
+                if r.skipped
+                else f"read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}"
+            )
             print(f"{r.entity:<24} {r.source_file:<48} {state}")
         return 0
     if args.command == "summary":

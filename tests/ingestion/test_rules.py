@@ -93,7 +93,9 @@ def test_multiline_quoted_field_keeps_its_first_line_number(landing: Path, db: P
 
 def test_orphans_cascade_to_children(landing: Path, db: Path) -> None:
     (landing / "accounts.csv").write_text(
-        ACCOUNTS_HEADER + GOOD_ACCOUNT + "A002,合同会社テスト,A001,小売,大阪府,abc,smb,U001,2024-03-01T10:00:00+09:00\n",
+        ACCOUNTS_HEADER
+        + GOOD_ACCOUNT
+        + "A002,合同会社テスト,A001,小売,大阪府,abc,smb,U001,2024-03-01T10:00:00+09:00\n",
         encoding="utf-8",
     )
     load_landing(db, landing)
@@ -108,7 +110,9 @@ def test_cp932_file_is_decoded(landing: Path, db: Path) -> None:
     result = by_file(load_landing(db, landing))["accounts.csv"]
     assert result.rows_loaded == 1
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select name, billing_state from raw.accounts").fetchall() == [("株式会社サンプル", "東京都")]
+        assert con.execute("select name, billing_state from raw.accounts").fetchall() == [
+            ("株式会社サンプル", "東京都")
+        ]
         assert con.execute("select encoding from raw._load_audit where entity = 'accounts'").fetchall() == [("cp932",)]
 
 

@@ -1,6 +1,5 @@
 """Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
 
-
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path

@@ -1,6 +1,5 @@
 """Ingestion assets: the landing folder into the raw schema, one asset per contract entity."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg

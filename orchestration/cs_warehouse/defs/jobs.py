@@ -1,6 +1,5 @@
 """The nightly build job and its schedule."""
 
-
 import dagster as dg
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.

@@ -1,6 +1,5 @@
 """Report assets built after the marts."""
 
-
 import dagster as dg
 
 from cs_warehouse.settings import Settings

@@ -99,7 +99,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
 
 
 def snapshot_file(landing_dir: Path, entity: Entity) -> Path | None:
-    found = [landing_dir / f"{entity.name}{ext}" for ext in FILE_FORMATS if (landing_dir / f"{entity.name}{ext}").exists()]
+    found = [
+        landing_dir / f"{entity.name}{ext}" for ext in FILE_FORMATS if (landing_dir / f"{entity.name}{ext}").exists()
+    ]
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise UnreadableFileError(landing_dir, f"entity {entity.name} has more than one export ({names}); keep one")
@@ -215,7 +217,8 @@ class Loader:
         con = self.con
         cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
         con.execute(
-            "create or replace temp table _rejected (_file varchar, _line bigint, rule varchar, detail varchar, raw varchar)"
+            "create or replace temp table _rejected "
+            "(_file varchar, _line bigint, rule varchar, detail varchar, raw varchar)"
         )
         con.execute(
             "create or replace temp table _file_meta (_file varchar, encoding varchar, extra varchar, rows_read bigint)"
@@ -301,16 +304,20 @@ class Loader:
         """Build `_checked`: typed columns plus `_violations` ('rule:Column; ...' or NULL when clean)."""
         con = self.con
         types = dict(con.execute("select column_name, column_type from (describe _batch)").fetchall())
-        typed = ", ".join(f"{typed_expression(c, types[c.raw_name])} as {quote_ident(c.raw_name)}" for c in entity.columns)
+        typed = ", ".join(
+            f"{typed_expression(c, types[c.raw_name])} as {quote_ident(c.raw_name)}" for c in entity.columns
+        )
         checks = [
             f"case when _naive_columns like {sql_literal('%,' + c.name + ',%')} then 'timezone:{c.name}' end"
             for c in entity.columns
             if c.type == "timestamp"
         ]
         checks += [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
-        source_json = "json_object(" + ", ".join(
-            f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns
-        ) + ")"
+        source_json = (
+            "json_object("
+            + ", ".join(f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns)
+            + ")"
+        )
         con.execute(
             f"""create or replace temp table _checked as
             select row_number() over () as _rid, _file, _line,

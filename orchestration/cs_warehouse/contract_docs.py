@@ -1,0 +1,97 @@
+"""Render docs/raw_contract.md from contract/raw_contract.yml (`python -m cs_warehouse.contract_docs`).
+
+The Markdown is generated, never edited by hand; a test fails when it falls behind the YAML.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cs_warehouse.contract import Contract, Entity, load_contract
+from cs_warehouse.settings import PROJECT_DIR
+
+DOC_PATH = PROJECT_DIR / "docs" / "raw_contract.md"
+
+INTRO = """# Raw data contract (version {version})
+
+Generated from `contract/raw_contract.yml` by `python -m cs_warehouse.contract_docs`; edit the YAML, not
+this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every rule below.
+
+## Files
+- **Snapshot entities** (CRM, support and survey exports): one file per entity in the landing folder,
+  `<entity>.csv`, `<entity>.jsonl` or `<entity>.parquet`, holding the whole object. A changed file replaces
+  the raw table; an unchanged file (same SHA-256) is skipped.
+- **Day-partitioned entities** (the product event log): `<entity>/dt=YYYY-MM-DD/<any name>.parquet|.jsonl|.csv`,
+  one folder per day in the reporting time zone (Asia/Tokyo) on which the events were received. New files
+  load incrementally; a file already loaded with the same content is skipped; a changed file replaces only
+  its own rows. An event's own day comes from its `timestamp`, so a late event lands on the right day.
+- **CSV**: header row with the column names below, comma-separated, RFC 4180 quoting. UTF-8 (a BOM is
+  accepted) or CP932/Shift_JIS as Japanese SFA tools export; the encoding is detected per file and recorded.
+- **Values**: empty = null. Booleans `true/false` (also `t/f`, `1/0`, `yes/no`). Dates `YYYY-MM-DD`.
+  Timestamps ISO-8601 **with a zone** (`2025-04-01T09:00:00+09:00` or `...Z`); stored in UTC.
+  Integers and decimals without thousands separators.
+- **Raw tables**: schema `raw`, one table per entity, column = the header in snake_case
+  (`ListPricePerSeatJpy__c` -> `list_price_per_seat_jpy_c`), plus `_source_file`, `_source_line`, `_load_id`.
+
+## Rules and quarantine
+A row that breaks a rule is not loaded: it goes to `raw._quarantine` with the file, line, rule, column and
+its raw text. Rules: `type`, `required`, `enum`, `range`, `timezone`, `duplicate_key` (the first row of a key
+is kept; for events, a key already loaded from another file is a duplicate), `orphan_reference` (the
+referenced row is not in the raw table, including when it was itself quarantined), `column_count` and
+`unparseable` (the row could not be split into fields). A file that cannot be read at all (encoding,
+missing header, two exports of one entity) stops the load with an error naming the file and the problem.
+`raw._load_audit` records, for each file of each load, rows read = rows loaded + rows quarantined; the
+Dagster check `rows_reconcile` on every raw asset verifies it against the tables.
+"""
+
+
+def _column_rules(col) -> str:
+    rules = []
+    if col.required:
+        rules.append("required")
+    if col.enum:
+        rules.append("one of " + ", ".join(f"`{v}`" for v in col.enum))
+    if col.min is not None:
+        rules.append(f">= {col.min:g}")
+    if col.max is not None:
+        rules.append(f"<= {col.max:g}")
+    if col.references:
+        rules.append(f"references `{col.references}`")
+    if col.pii:
+        rules.append("personal data")
+    return "; ".join(rules)
+
+
+def _entity_section(entity: Entity) -> str:
+    layout = f"`{entity.name}/dt=YYYY-MM-DD/*.parquet`" if entity.partitioned_by_day else f"`{entity.name}.csv`"
+    lines = [
+        f"## `{entity.name}`",
+        "",
+        entity.description,
+        "",
+        f"Source: {entity.source} · file: {layout} · key: `{entity.primary_key}`",
+        "",
+        "| column | raw column | type | rules | description |",
+        "|---|---|---|---|---|",
+    ]
+    for col in entity.columns:
+        lines.append(f"| `{col.name}` | `{col.raw_name}` | {col.type} | {_column_rules(col)} | {col.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def render(contract: Contract) -> str:
+    parts = [INTRO.format(version=contract.version)]
+    parts += [_entity_section(e) for e in contract.load_order()]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    target = Path(argv[0]) if argv else DOC_PATH
+    target.write_text(render(load_contract()), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
