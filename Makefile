@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
 
-.PHONY: help venv run nightly data dev test test-python test-dbt lint lint-sql lint-python docs clean
+.PHONY: help venv lock run nightly data ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,6 +41,10 @@ nightly: $(STAMP)  ## Run the nightly build on the current landing folder
 data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1]
 	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \
 		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy}
+
+ravenstack: $(STAMP)  ## Import ../shared/datasets/ravenstack through mappings/ravenstack.yml, then dbt build on it
+	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
+	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
 
 dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dbt parse --quiet

@@ -89,7 +89,7 @@ def generate(
                                              encodings.get(name, "utf-8"))
 
     export_end_us = ((end - EPOCH).days + 1) * DAY_US - JST_OFFSET_US
-    event_mess = EventMess(len(users), export_end_us) if messy else None
+    event_mess = EventMess(len(model.user_ids), export_end_us) if messy else None
     stats = write_events(EventStream(model, seed, events_per_user_day), out, event_format, event_mess)
 
     manifest = _manifest(

@@ -9,6 +9,7 @@ export day are not written at all (they have not arrived yet).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -324,12 +325,33 @@ class EventStats:
 BatchHook = Callable[[int, Batch, np.random.Generator], Batch]
 
 
+# Dictionary-encode only low-cardinality columns (unique ids gain nothing and cost time); keep min/max
+# statistics where readers prune on them.
+_PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "use_dictionary": ["userId", "groupId", "event", "feature", "properties"],
+    "write_statistics": ["groupId", "event", "timestamp", "receivedAt"],
+}
+
+
 def write_events(stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook | None = None) -> EventStats:
-    """Draw and write every day; memory holds one day plus the few late events waiting for their day."""
+    """Draw and write every day; memory holds two days plus the few late events waiting for their day.
+
+    Writing day d runs on a second thread while day d+1 is drawn (pyarrow releases the GIL); one write in
+    flight at most, so memory stays bounded and the files do not depend on thread timing.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return _write_days(stream, out_dir, fmt, hook, pool)
+
+
+def _write_days(stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook | None,
+                pool: ThreadPoolExecutor) -> EventStats:
     stats = EventStats()
     waiting: dict[int, list[Batch]] = {}
     base = (stream.m.window_start - EPOCH).days
-    writer = _jsonl_writer() if fmt == "jsonl" else None
+    jsonl = _jsonl_writer() if fmt == "jsonl" else None
+    in_flight: Future | None = None
     for day in range(stream.m.n_days):
         batch = stream.draw(day)
         if hook is not None:
@@ -348,11 +370,15 @@ def write_events(stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook |
         dt = (stream.m.window_start + DAY * day).isoformat()
         part = out_dir / "product_events" / f"dt={dt}"
         part.mkdir(parents=True, exist_ok=True)
-        if writer is None:
-            pq.write_table(table, part / "part-0.parquet", compression="snappy")
+        if in_flight is not None:
+            in_flight.result()
+        if jsonl is None:
+            in_flight = pool.submit(pq.write_table, table, part / "part-0.parquet", **_PARQUET_OPTIONS)
         else:
-            writer(table, part / "part-0.jsonl")
+            in_flight = pool.submit(jsonl, table, part / "part-0.jsonl")
         stats.files += 1
+    if in_flight is not None:
+        in_flight.result()
     return stats
 
 

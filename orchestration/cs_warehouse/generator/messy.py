@@ -98,12 +98,8 @@ class CsvMess:
                     added.append(self._pick(clean) or {})
                     counts[rule] += 1
                 elif rule == "duplicate_id_conflict":
-                    col = _first(entity, lambda c: c.references is None and c.enum is None
-                                 and c.type in ("string", "integer", "date"))
-                    row = self._pick(clean, lambda r: str(r[pk]) not in referenced and col is not None
-                                     and r.get(col.name) not in (None, ""))
-                    if row is not None and col is not None:
-                        row[col.name] = _changed(row[col.name])
+                    row = self._conflicting_duplicate(entity, clean, referenced)
+                    if row is not None:
                         added.append(row)
                         counts[rule] += 1
                 elif rule == "bad_type":
@@ -123,6 +119,18 @@ class CsvMess:
                            lambda v, c: f"{str(v)[:-4]}XXXX")
         rows.extend(added)
         return {k: v for k, v in counts.items() if v}
+
+    def _conflicting_duplicate(self, entity: Entity, clean: list[Row], referenced: set[str]) -> Row | None:
+        """An existing, unreferenced id again with one plain column changed (a re-export after an edit)."""
+        col = _first(entity, lambda c: c.references is None and c.enum is None
+                     and c.type in ("string", "integer", "date"))
+        if col is None:
+            return None
+        row = self._pick(clean, lambda r: str(r[entity.primary_key]) not in referenced
+                         and r.get(col.name) not in (None, ""))
+        if row is not None:
+            row[col.name] = _changed(row[col.name])
+        return row
 
 
 def _changed(value: Any) -> Any:

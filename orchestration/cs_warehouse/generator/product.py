@@ -85,7 +85,8 @@ def user_rows(rng: np.random.Generator, names: NameSource, crm: Crm, ws: date, e
             if k > 1 and rng.random() < 0.08:
                 deactivated = created + int(rng.integers(20, 300))
             uid = f"usr_{len(rows) + 1:07d}"
-            email = emails[contact] if contact else f"{pool[int(rng.integers(0, len(pool)))]}{len(rows)}@{crm.domains[a.idx]}"
+            handle = pool[int(rng.integers(0, len(pool)))]
+            email = emails[contact] if contact else f"{handle}{len(rows)}@{crm.domains[a.idx]}"
             created_at = _user_time(rng, ws, created)
             deactivated_at = _user_time(rng, ws, deactivated) if deactivated <= _day_index(ws, end) else None
             rows.append({"user_id": uid, "account_id": a.id, "contact_id": contact, "email": email, "role": role,

@@ -24,7 +24,7 @@ def add_months(d: date, months: int) -> date:
 
 def window_start(end: date, months: int) -> date:
     """First day of the `months`-month window that ends on `end` (inclusive)."""
-    return add_months(end, -months) + DAY
+    return add_months(end + DAY, -months)
 
 
 def month_end(d: date) -> date:
