@@ -1,14 +1,58 @@
 {#- The one definition of an account-month's MRR movement (KPI_SPEC.md, "mrr movements").
     mrr_start = MRR at the end of the previous month, mrr_end = at the end of this month,
-    has_paid_before = the account had MRR > 0 at the end of some earlier month.
-    Reactivation is tested before expansion; both-zero months are null (not a movement). -#}
-{% macro mrr_movement(mrr_start, mrr_end, has_paid_before) -%}
+    has_paid_before = the account had paid (MRR > 0) at some earlier point.
+    is_customer_start / is_customer_end default to "MRR > 0". With `free_plan_is_churn: false` the caller
+    passes flags that also hold for a former payer on a free plan, so that paid -> free is a contraction to 0
+    instead of a churn, and free -> paid an expansion.
+    Reactivation is tested before expansion; months where the account is no customer at either end are null. -#}
+{% macro mrr_movement(mrr_start, mrr_end, has_paid_before, is_customer_start=none, is_customer_end=none) -%}
+    {%- set start_in = is_customer_start if is_customer_start else '(' ~ mrr_start ~ ' > 0)' -%}
+    {%- set end_in = is_customer_end if is_customer_end else '(' ~ mrr_end ~ ' > 0)' -%}
     case
-        when {{ mrr_start }} = 0 and {{ mrr_end }} > 0 and not {{ has_paid_before }} then 'new'
-        when {{ mrr_start }} = 0 and {{ mrr_end }} > 0 then 'reactivation'
-        when {{ mrr_start }} > 0 and {{ mrr_end }} = 0 then 'churn'
-        when {{ mrr_start }} > 0 and {{ mrr_end }} > {{ mrr_start }} then 'expansion'
-        when {{ mrr_start }} > 0 and {{ mrr_end }} < {{ mrr_start }} then 'contraction'
-        when {{ mrr_start }} > 0 and {{ mrr_end }} = {{ mrr_start }} then 'unchanged'
+        when not {{ start_in }} and {{ mrr_end }} > 0 and not {{ has_paid_before }} then 'new'
+        when not {{ start_in }} and {{ mrr_end }} > 0 then 'reactivation'
+        when {{ start_in }} and not {{ end_in }} then 'churn'
+        when {{ start_in }} and {{ mrr_end }} > {{ mrr_start }} then 'expansion'
+        when {{ start_in }} and {{ mrr_end }} < {{ mrr_start }} then 'contraction'
+        when {{ start_in }} then 'unchanged'
     end
+{%- endmacro %}
+
+{#- Tenure band of an account, from whole months since its first paid month (KPI_SPEC.md
+    "churn_by_plan_tenure": 0-3, 4-6, 7-12, 13-24, 25+). Callers pass the tenure at the start of the month. -#}
+{% macro tenure_band(tenure_months) -%}
+    case
+        when {{ tenure_months }} is null then null
+        when {{ tenure_months }} <= 3 then '0-3'
+        when {{ tenure_months }} <= 6 then '4-6'
+        when {{ tenure_months }} <= 12 then '7-12'
+        when {{ tenure_months }} <= 24 then '13-24'
+        else '25+'
+    end
+{%- endmacro %}
+
+{#- Sort key of a tenure band, so BI can order the bands without parsing them. -#}
+{% macro tenure_band_order(tenure_months) -%}
+    case
+        when {{ tenure_months }} is null then null
+        when {{ tenure_months }} <= 3 then 1
+        when {{ tenure_months }} <= 6 then 2
+        when {{ tenure_months }} <= 12 then 3
+        when {{ tenure_months }} <= 24 then 4
+        else 5
+    end
+{%- endmacro %}
+
+{#- Revenue policy settings that need data the raw contract does not carry fail the compile loudly
+    instead of being silently ignored. -#}
+{% macro check_revenue_settings() -%}
+    {%- if var('past_due_churn_after_days', none) is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "past_due_churn_after_days is set, but the raw contract has no invoice or payment status to "
+            ~ "measure days past due; only the default (null: past-due accounts stay active) is supported."
+        ) }}
+    {%- endif -%}
+    {%- if var('free_plan_is_churn') not in [true, false] -%}
+        {{ exceptions.raise_compiler_error("free_plan_is_churn must be true or false") }}
+    {%- endif -%}
 {%- endmacro %}

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from cs_warehouse.runs import partition_range_tags, pending_event_days
 from tests.landing_factory import write_minimal_landing
 
 
@@ -18,6 +19,7 @@ def warehouse_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSW_LANDING_DIR", str(landing))
     monkeypatch.setenv("CSW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("CSW_SERVING_PATH", str(tmp_path / "serving" / "cs_marts.duckdb"))
     return tmp_path
 
 
@@ -31,7 +33,13 @@ def test_definitions_load_with_the_nightly_job_and_its_schedule() -> None:
     assert schedule.job_name == job.name
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw/accounts", "raw/product_events", "marts/mart_mrr_movements", "reports/kpi_summary"} <= keys
+    assert {
+        "raw/accounts",
+        "raw/product_events",
+        "marts/mart_mrr_movements",
+        "serving/marts",
+        "reports/kpi_summary",
+    } <= keys
     # dbt tests arrive as asset checks on the model they test
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/mart_mrr_movements", "not_null_mart_mrr_movements_mrr_end") in checks
@@ -42,8 +50,10 @@ def test_nightly_job_materializes_the_whole_graph_in_process(warehouse_env: Path
     from cs_warehouse.definitions import defs
 
     job = defs.resolve_job_def("nightly_build")
+    days = pending_event_days(warehouse_env / "landing", warehouse_env / "warehouse.duckdb")
+    assert [d.isoformat() for d in days] == ["2024-03-02"]
     with dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance)
+        result = job.execute_in_process(instance=instance, tags=partition_range_tags(days, days[0]))
         assert result.success
         materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         graph_assets = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
@@ -71,3 +81,6 @@ def test_nightly_job_materializes_the_whole_graph_in_process(warehouse_env: Path
     ]
     summary = json.loads((warehouse_env / "reports" / "kpi_summary.json").read_text())
     assert summary["paying_accounts"] == 1
+    with duckdb.connect(str(warehouse_env / "serving" / "cs_marts.duckdb"), read_only=True) as serving:
+        schemas = {r[0] for r in serving.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"main", "marts"}  # only the marts (and the publication record) reach BI

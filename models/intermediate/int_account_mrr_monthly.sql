@@ -1,6 +1,5 @@
--- Account x month MRR snapshot (KPI_SPEC.md "Month MRR snapshot"): the sum of the normalised monthly
--- amounts of the items active at the month's snapshot day, in the reporting currency. One row for every
--- month from the account's first contract item through the as-of month, so months at zero are explicit.
+-- Account x month MRR snapshot (KPI_SPEC.md "Month MRR snapshot") in the reporting currency. One row for
+-- every month from the account's first contract item through the as-of month, so months at zero are explicit.
 
 with
 
@@ -12,13 +11,8 @@ months as (
     select * from {{ ref('int_months') }}
 ),
 
-fx_rates as (
-    select
-        currency_code,
-        valid_from_date,
-        lead(valid_from_date) over (partition by currency_code order by valid_from_date) as valid_to_date,
-        rate_to_reporting
-    from {{ ref('fx_rates') }}
+active_items as (
+    select * from {{ ref('int_active_items_monthly') }}
 ),
 
 account_first_item as (
@@ -40,29 +34,6 @@ account_months as (
         on
             account_first_item.first_item_date <= months.month_end_date
             and months.month_start_date <= {{ as_of_date() }}
-),
-
--- items active at the snapshot day: start <= day and (no end or end > day)
-active_items as (
-    select
-        account_months.account_id,
-        account_months.month_start_date,
-        items.plan_id,
-        items.product_line_id,
-        items.plan_tier_rank,
-        items.monthly_amount * fx_rates.rate_to_reporting as monthly_amount_reporting,
-        fx_rates.rate_to_reporting
-    from account_months
-    inner join items
-        on
-            account_months.account_id = items.account_id
-            and account_months.snapshot_date >= items.valid_from_date
-            and (items.valid_to_date is null or account_months.snapshot_date < items.valid_to_date)
-    left join fx_rates
-        on
-            items.currency_code = fx_rates.currency_code
-            and account_months.snapshot_date >= fx_rates.valid_from_date
-            and (fx_rates.valid_to_date is null or account_months.snapshot_date < fx_rates.valid_to_date)
 ),
 
 -- an item paid for at any point inside the month (for same-month churn)
@@ -88,8 +59,8 @@ mrr as (
             when count(*) > count(rate_to_reporting) then null
             else cast(round(sum(monthly_amount_reporting), 2) as decimal(18, 2))
         end as mrr,
-        count(distinct product_line_id) as product_line_count,
-        max(plan_tier_rank) as max_plan_tier_rank
+        count(distinct case when monthly_amount > 0 then product_line_id end) as product_line_count,
+        max(case when is_free_plan then 1 else 0 end) as has_free_item
     from active_items
     group by account_id, month_start_date
 ),
@@ -122,6 +93,7 @@ select
     -- no active item: MRR 0; an active item without an exchange rate: null (a test failure)
     case when mrr.account_id is null then 0 else mrr.mrr end as mrr,
     coalesce(mrr.product_line_count, 0) as product_line_count,
+    coalesce(mrr.has_free_item, 0) = 1 as has_free_plan_item,
     paid_in_month.account_id is not null as had_paid_item_in_month
 from account_months
 left join mrr

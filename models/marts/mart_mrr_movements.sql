@@ -3,65 +3,42 @@
 
 with
 
-account_mrr as (
-    select * from {{ ref('int_account_mrr_monthly') }}
-),
-
-months as (
-    select * from {{ ref('int_months') }}
+account_months as (
+    select * from {{ ref('int_revenue_account_months') }}
 ),
 
 plans as (
     select * from {{ ref('stg_crm__plans') }}
-),
-
-with_history as (
-    select
-        account_id,
-        month_start_date,
-        plan_id,
-        mrr as mrr_end,
-        coalesce(
-            lag(mrr) over (partition by account_id order by month_start_date), 0
-        ) as mrr_start,
-        had_paid_item_in_month,
-        -- paid at some earlier month end, or inside an earlier month (a same-month churner who returns)
-        coalesce(max(case when mrr > 0 or had_paid_item_in_month then 1 else 0 end) over (
-            partition by account_id order by month_start_date
-            rows between unbounded preceding and 1 preceding
-        ), 0) = 1 as has_paid_before
-    from account_mrr
-),
-
-classified as (
-    select
-        *,
-        {{ mrr_movement('mrr_start', 'mrr_end', 'has_paid_before') }} as movement
-    from with_history
 )
 
 select
     -- keys
-    classified.account_id,
-    classified.month_start_date as month,
+    account_months.account_id,
+    account_months.month_start_date as month,
 
     -- calendar
-    months.fiscal_year,
-    months.fiscal_quarter,
-    months.is_complete,
+    account_months.fiscal_year,
+    account_months.fiscal_quarter,
+    account_months.is_complete,
 
     -- plan at the end of the month (null when nothing is active)
-    classified.plan_id,
+    account_months.plan_id_end as plan_id,
     plans.plan_name,
     plans.plan_tier,
 
-    -- amounts
-    classified.mrr_start,
-    classified.mrr_end,
-    cast(classified.mrr_end - classified.mrr_start as decimal(18, 2)) as mrr_change,
-    classified.movement,
-    classified.mrr_start = 0 and classified.mrr_end = 0 and classified.had_paid_item_in_month as is_same_month_churn
+    -- slices as of the start of the month
+    account_months.segment,
+    account_months.tenure_band_at_start as tenure_band,
 
-from classified
-inner join months on classified.month_start_date = months.month_start_date
-left join plans on classified.plan_id = plans.plan_id
+    -- amounts
+    account_months.mrr_start,
+    account_months.mrr_end,
+    account_months.mrr_change,
+    account_months.movement,
+    account_months.is_same_month_churn,
+    account_months.is_customer_start as is_in_start_base,
+    account_months.is_upsell,
+    account_months.is_cross_sell
+
+from account_months
+left join plans on account_months.plan_id_end = plans.plan_id

@@ -33,26 +33,38 @@ def generate_default_data(settings: Settings) -> None:
 
 
 def run_nightly(settings: Settings) -> bool:
+    """The nightly job in this process, over every event day with new or changed files."""
     import dagster as dg
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
     from cs_warehouse.definitions import defs
+    from cs_warehouse.runs import partition_range_tags, pending_event_days, write_run_status
 
+    days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    tags = partition_range_tags(days, yesterday_in_tokyo())
     job = defs.resolve_job_def("nightly_build")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        status = {"run_id": result.run_id, "success": result.success, "event_days": list(tags.values())}
+        if not result.success:
+            status["reasons"] = report_failed_run(result.run_id, instance)
+            for reason in status["reasons"]:
+                print(f"  - {reason}", file=sys.stderr)
+    write_run_status(settings.reports_dir, status)
     return result.success
 
 
 def print_summary(settings: Settings) -> None:
     from cs_warehouse.summary import format_summary, write_summary
 
-    summary = write_summary(settings.warehouse_path, settings.reports_dir)
+    summary = write_summary(settings.serving_path, settings.reports_dir)
     print()
     print(format_summary(summary))
     print()
     print(f"Warehouse (DuckDB): {settings.warehouse_path}")
+    print(f"Serving copy (BI):  {settings.serving_path}")
     print(f"Reports:            {settings.reports_dir}")
     print("Look around:        make dev  (Dagster UI on http://127.0.0.1:3000)")
 
@@ -83,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and landing_is_empty(settings.landing_dir):
         generate_default_data(settings)
     if not run_nightly(settings):
-        print("The nightly build failed; see the run in the Dagster UI (make dev) or the log above.", file=sys.stderr)
+        print(
+            "The nightly build failed; the serving copy was not replaced. Reasons above, the run in the Dagster "
+            "UI (make dev).",
+            file=sys.stderr,
+        )
         return 1
     print_summary(settings)
     return 0

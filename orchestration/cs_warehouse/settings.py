@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -25,6 +25,14 @@ class Settings:
     dbt_target: str
     reporting_timezone: str
     notify_webhook_url: str | None
+    # Quality (Great Expectations) outputs, beside the warehouse file and never inside it: Data Docs for
+    # people, and the row-count history the "vs previous run" checks compare with.
+    gx_docs_dir: Path = field(default_factory=lambda: _path("CSW_GX_DOCS_DIR", PROJECT_DIR / "warehouse" / "gx_docs"))
+    quality_history_dir: Path = field(
+        default_factory=lambda: _path("CSW_QUALITY_HISTORY_DIR", PROJECT_DIR / "warehouse" / "quality_history")
+    )
+    # Reference day for freshness checks (YYYY-MM-DD, end of that day in the reporting zone); unset = now.
+    quality_as_of_date: str | None = field(default_factory=lambda: os.environ.get("CSW_AS_OF_DATE") or None)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -24,6 +24,7 @@ renamed as (
         "timestamp" as occurred_at,  -- noqa: RF06
         received_at,
         cast({{ to_reporting_time('"timestamp"') }} as date) as activity_date,
+        -- the landing day file the event arrived in: incremental models pick up new work by it
         _partition_date as received_partition_date
 
     from source

@@ -32,7 +32,14 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """`dbt build` for the selected models: seeds, models, data tests and unit tests in dependency order."""
-    yield from dbt.cli(["build"], context=context).stream()
+    try:
+        yield from dbt.cli(["build"], context=context).stream()
+    finally:
+        # dagster-dbt keeps a read-only DuckDB handle in this process for metadata; a retry or the next
+        # writer (the publish step, the next run) would find the file locked, so release it here.
+        from dbt.adapters.factory import reset_adapters
+
+        reset_adapters()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,19 +1,63 @@
-"""The nightly build job and its schedule."""
+"""The nightly build job, its 02:00 schedule, the landing-file sensor and the failure notification."""
+
+import datetime as dt
+import zoneinfo
 
 import dagster as dg
+
+from cs_warehouse.notify import notify_failure
+from cs_warehouse.publish import record_failed_night
+from cs_warehouse.runs import failure_reasons, landing_fingerprint, partition_range_tags, pending_event_days
+from cs_warehouse.settings import Settings
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.
 nightly_build = dg.define_asset_job(
     name="nightly_build",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
-    description="Ingest landing files, build and test every dbt model, then write the reports.",
+    description="Ingest landing files, build and test every dbt model, run the quality checks, publish the "
+    "serving copy when every critical check passed, then write the reports.",
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+# At 02:00 Asia/Tokyo: yesterday's event partition plus every snapshot export and model.
+nightly_schedule = dg.build_schedule_from_partitioned_job(
+    nightly_build,
     name="nightly_build_0200_jst",
-    job=nightly_build,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Tokyo",
+    hour_of_day=2,
+    minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+def yesterday_in_tokyo() -> dt.date:
+    return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
+
+
+@dg.sensor(
+    job=nightly_build,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Starts the build when landing files appear or change (covering the event days they touch).",
+)
+def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    settings = Settings.from_env()
+    fingerprint = landing_fingerprint(settings.landing_dir)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("no new or changed landing files")
+    days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo()))
+    return dg.SensorResult(run_requests=[request], cursor=fingerprint)
+
+
+def report_failed_run(run_id: str, instance: dg.DagsterInstance) -> list[str]:
+    """Record why the serving copy was not replaced, and notify (log line, webhook when configured)."""
+    settings = Settings.from_env()
+    reasons = failure_reasons(run_id, instance)
+    record_failed_night(settings.serving_path, run_id, reasons)
+    notify_failure(f"nightly build {run_id} failed; serving copy unchanged", reasons, settings.notify_webhook_url)
+    return reasons
+
+
+@dg.run_failure_sensor(monitored_jobs=[nightly_build], default_status=dg.DefaultSensorStatus.RUNNING)
+def nightly_failure_notifier(context: dg.RunFailureSensorContext) -> None:
+    report_failed_run(context.dagster_run.run_id, context.instance)

@@ -88,6 +88,10 @@ def generate(
             written[name] = write_entity_csv(out / f"{name}.csv", contract.entities[name], tables[name],
                                              encodings.get(name, "utf-8"))
 
+    realised = _realised_effects(crm.accounts, tickets, end)
+    # The CSV rows are written; drop them so the event phase's memory is the activity model plus a few days.
+    del crm, tables, tickets, users, meta
+
     export_end_us = ((end - EPOCH).days + 1) * DAY_US - JST_OFFSET_US
     event_mess = EventMess(len(model.user_ids), export_end_us) if messy else None
     stats = write_events(EventStream(model, seed, events_per_user_day), out, event_format, event_mess)
@@ -96,8 +100,7 @@ def generate(
         args={"accounts": accounts, "months": months, "seed": seed, "end_date": end.isoformat(), "messy": messy,
               "events_per_user_day": events_per_user_day, "event_format": event_format},
         ws=ws, end=end, clean=clean_counts, written=written, stats=stats, encodings=encodings,
-        accounts=crm.accounts, tickets=tickets, csv_mess=csv_mess,
-        event_mess=event_mess.counts if event_mess else {},
+        realised=realised, csv_mess=csv_mess, event_mess=event_mess.counts if event_mess else {},
     )
     (out / "_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - started
@@ -204,7 +207,7 @@ def planted_effects() -> list[dict[str, str]]:
 
 
 def _manifest(*, args: dict, ws: date, end: date, clean: dict[str, int], written: dict[str, int],
-              stats: EventStats, encodings: dict[str, str], accounts: list[Account], tickets: list[dict],
+              stats: EventStats, encodings: dict[str, str], realised: dict[str, Any],
               csv_mess: dict[str, dict[str, int]], event_mess: dict[str, int]) -> dict[str, Any]:
     return {
         "generator": "cs_warehouse.generator",
@@ -224,7 +227,7 @@ def _manifest(*, args: dict, ws: date, end: date, clean: dict[str, int], written
             **asdict(stats),
         },
         "planted_effects": planted_effects(),
-        "realised_in_this_sample": _realised_effects(accounts, tickets, end),
+        "realised_in_this_sample": realised,
         "reference": {
             "tiers": list(TIERS),
             "feature_min_tier_rank": FEATURE_MIN_TIER,

@@ -140,9 +140,13 @@ class Loader:
             results += self.load_entity(entity)
         return results
 
-    def load_entity(self, entity: Entity) -> list[FileResult]:
+    def load_entity(
+        self, entity: Entity, days: set[dt.date] | None = None, force: bool = False
+    ) -> list[FileResult]:
+        """Load an entity's new or changed files. For day-partitioned entities `days` limits the load to
+        those day folders and `force` reloads their files even when unchanged (a backfill)."""
         if entity.partitioned_by_day:
-            return self._load_partitions(entity)
+            return self._load_partitions(entity, days, force)
         path = snapshot_file(self.landing_dir, entity)
         return [] if path is None else [self._load_snapshot(entity, path)]
 
@@ -169,7 +173,7 @@ class Loader:
         return result
 
     # -- day-partitioned entities --------------------------------------------------------------------
-    def _load_partitions(self, entity: Entity) -> list[FileResult]:
+    def _load_partitions(self, entity: Entity, days: set[dt.date] | None, force: bool) -> list[FileResult]:
         loaded = dict(
             self.con.execute(
                 f"select source_file, arg_max(file_sha256, loaded_at) from {RAW_SCHEMA}._load_audit "
@@ -180,9 +184,11 @@ class Loader:
         pending: list[tuple[dt.date | None, Path, str]] = []
         results: list[FileResult] = []
         for day, path in partition_files(self.landing_dir, entity):
+            if days is not None and day not in days:
+                continue
             rel = self._relative(path)
             sha = file_sha256(path)
-            if loaded.get(rel) == sha:
+            if loaded.get(rel) == sha and not force:
                 continue
             pending.append((day, path, sha))
         for start in range(0, len(pending), PARTITION_CHUNK):

@@ -1,0 +1,16 @@
+{#- NPS classification, one place for every model: promoters 9-10, passives 7-8, detractors 0-6. -#}
+{% macro nps_category(score) -%}
+    case
+        when {{ score }} >= 9 then 'promoter'
+        when {{ score }} >= 7 then 'passive'
+        else 'detractor'
+    end
+{%- endmacro %}
+
+{#- NPS (-100..100) from counts, null when fewer than var nps_min_responses responses (suppressed). -#}
+{% macro nps_score(promoters, detractors, responses) -%}
+    case
+        when {{ responses }} < {{ var('nps_min_responses') }} then null
+        else 100.0 * ({{ promoters }} - {{ detractors }}) / {{ responses }}
+    end
+{%- endmacro %}

@@ -1,0 +1,70 @@
+-- Feature uses per account x feature x reporting-zone day ("Feature Used" events with a feature code).
+-- Incremental: a key is recomputed from all its events whenever a new event for it arrives, so a late
+-- event lands on the day it happened.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key=['account_id', 'feature_code', 'activity_date'],
+        incremental_strategy=usage_incremental_strategy(),
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+feature_events as (
+    select
+        account_id,
+        user_id,
+        feature_code,
+        activity_date,
+        received_partition_date
+    from {{ ref('int_usage_session_events') }}
+    where feature_code is not null
+),
+
+{% if is_incremental() %}
+
+affected_keys as (
+    select distinct
+        account_id,
+        feature_code,
+        activity_date
+    from feature_events
+    where received_partition_date >= (
+        select coalesce(max(last_received_partition_date), cast('1900-01-01' as date)) from {{ this }}
+    )
+),
+
+keyed_events as (
+    select feature_events.*
+    from feature_events
+    inner join affected_keys
+        on
+            feature_events.account_id = affected_keys.account_id
+            and feature_events.feature_code = affected_keys.feature_code
+            and feature_events.activity_date = affected_keys.activity_date
+),
+
+{% else %}
+
+    keyed_events as (
+        select * from feature_events
+    ),
+
+{% endif %}
+
+final as (
+    select
+        account_id,
+        feature_code,
+        activity_date,
+        count(*) as use_count,
+        count(distinct user_id) as user_count,
+        max(received_partition_date) as last_received_partition_date
+    from keyed_events
+    group by account_id, feature_code, activity_date
+)
+
+select * from final

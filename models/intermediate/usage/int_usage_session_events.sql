@@ -1,0 +1,238 @@
+-- Every active product event with the session it belongs to (KPI_SPEC.md "sessions"): the SDK's session
+-- id when the client sent one, else a new session after `session_inactivity_minutes` without events or
+-- once `session_max_hours` have passed since the start of the inactivity run (the run = events chained
+-- by gaps within the inactivity limit; the cap cuts it into blocks counted from the run's first event).
+--
+-- Incremental, and equal to a full refresh: each night only the events received since the last run are
+-- read, plus the events they can change. A late event can only join, extend or bridge sessions of its own
+-- user, so for each affected user the model re-sessionises from the start of the earliest inactivity run
+-- that ends within the inactivity limit of the user's earliest new event (a run start is a boundary the
+-- late event cannot move), and for SDK sessions the whole session of each new SDK id. Every event in that
+-- range is written again (unique key event_id), so sessions that merged leave no stale rows behind.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy=usage_incremental_strategy(),
+        on_schema_change='fail',
+    )
+}}
+
+{%- set gap_seconds = var('session_inactivity_minutes') * 60 -%}
+{%- set cap_seconds = var('session_max_hours') * 3600 %}
+
+with
+
+catalog as (
+    select * from {{ ref('event_catalog') }}
+),
+
+active_events as (
+    -- system events (emails, background jobs) are not user activity: they never open or extend a session
+    select
+        events.event_id,
+        events.user_id,
+        events.account_id,
+        events.sdk_session_id,
+        events.event_name,
+        events.feature_code,
+        events.occurred_at,
+        events.activity_date,
+        events.received_partition_date,
+        coalesce(catalog.is_login, false) as is_login_event,
+        coalesce(catalog.is_key_action, false) as is_key_action_event
+    from {{ ref('stg_product__events') }} as events
+    left join catalog on events.event_name = catalog.event_name
+    where
+        not events.is_system_event
+        and coalesce(catalog.is_active, true)
+),
+
+{% if is_incremental() %}
+
+watermark as (
+    -- the last day file already processed is read again: a re-delivered day file stays idempotent
+    select coalesce(max(received_partition_date), cast('1900-01-01' as date)) as last_partition_date
+    from {{ this }}
+),
+
+new_events as (
+    select active_events.*
+    from active_events
+    inner join watermark on active_events.received_partition_date >= watermark.last_partition_date
+),
+
+new_sdk_sessions as (
+    select distinct
+        user_id,
+        sdk_session_id
+    from new_events
+    where sdk_session_id is not null
+),
+
+new_plain_by_user as (
+    select
+        user_id,
+        min(occurred_at) as first_new_at
+    from new_events
+    where sdk_session_id is null
+    group by user_id
+),
+
+runs_touched as (
+    -- existing inactivity sessions a new event could join: any that ends within the gap before it or later
+    select
+        new_plain_by_user.user_id,
+        min(this_events.run_started_at) as first_run_started_at
+    from {{ this }} as this_events
+    inner join new_plain_by_user
+        on
+            this_events.user_id = new_plain_by_user.user_id
+            and this_events.session_source = 'inactivity'
+            and this_events.session_ended_at >= {{ dbt.dateadd('second', -gap_seconds, 'new_plain_by_user.first_new_at') }}
+    group by new_plain_by_user.user_id
+),
+
+restart_points as (
+    select
+        new_plain_by_user.user_id,
+        case
+            when runs_touched.first_run_started_at < new_plain_by_user.first_new_at
+                then runs_touched.first_run_started_at
+            else new_plain_by_user.first_new_at
+        end as restart_at
+    from new_plain_by_user
+    left join runs_touched on new_plain_by_user.user_id = runs_touched.user_id
+),
+
+events_to_sessionise as (
+    select active_events.*
+    from active_events
+    inner join new_sdk_sessions
+        on
+            active_events.user_id = new_sdk_sessions.user_id
+            and active_events.sdk_session_id = new_sdk_sessions.sdk_session_id
+
+    union all
+
+    select active_events.*
+    from active_events
+    inner join restart_points
+        on
+            active_events.user_id = restart_points.user_id
+            and active_events.occurred_at >= restart_points.restart_at
+    where active_events.sdk_session_id is null
+),
+
+{% else %}
+
+    events_to_sessionise as (
+        select * from active_events
+    ),
+
+{% endif %}
+
+plain_with_gap as (
+    select
+        *,
+        lag(occurred_at) over (partition by user_id order by occurred_at, event_id) as previous_occurred_at
+    from events_to_sessionise
+    where sdk_session_id is null
+),
+
+plain_runs as (
+    select
+        *,
+        sum(
+            case
+                when previous_occurred_at is null then 1
+                when {{ seconds_between('previous_occurred_at', 'occurred_at') }} > {{ gap_seconds }} then 1
+                else 0
+            end
+        ) over (partition by user_id order by occurred_at, event_id rows unbounded preceding) as run_number
+    from plain_with_gap
+),
+
+plain_run_starts as (
+    select
+        *,
+        min(occurred_at) over (partition by user_id, run_number) as run_started_at,
+        first_value(event_id) over (
+            partition by user_id, run_number order by occurred_at, event_id rows unbounded preceding
+        ) as run_first_event_id
+    from plain_runs
+),
+
+plain_sessions as (
+    select
+        event_id,
+        user_id,
+        account_id,
+        sdk_session_id,
+        event_name,
+        feature_code,
+        occurred_at,
+        activity_date,
+        received_partition_date,
+        is_login_event,
+        is_key_action_event,
+        'inactivity' as session_source,
+        run_started_at,
+        -- a run's latest arrival: any change to a run (and so to any of its capped blocks) brings one
+        max(received_partition_date) over (partition by user_id, run_number) as session_partition_date,
+        {{ dbt.hash(dbt.concat([
+            "'inactivity|'", 'user_id', "'|'", 'run_first_event_id', "'|'",
+            "cast(floor(" ~ seconds_between('run_started_at', 'occurred_at') ~ " / " ~ cap_seconds ~ ") as "
+            ~ dbt.type_bigint() ~ ")"
+        ])) }} as session_id
+    from plain_run_starts
+),
+
+sdk_sessions as (
+    select
+        event_id,
+        user_id,
+        account_id,
+        sdk_session_id,
+        event_name,
+        feature_code,
+        occurred_at,
+        activity_date,
+        received_partition_date,
+        is_login_event,
+        is_key_action_event,
+        'sdk' as session_source,
+        min(occurred_at) over (partition by user_id, sdk_session_id) as run_started_at,
+        max(received_partition_date) over (partition by user_id, sdk_session_id) as session_partition_date,
+        {{ dbt.hash(dbt.concat(["'sdk|'", 'user_id', "'|'", 'sdk_session_id'])) }} as session_id
+    from events_to_sessionise
+    where sdk_session_id is not null
+),
+
+sessionised as (
+    select * from plain_sessions
+    union all
+    select * from sdk_sessions
+)
+
+select
+    event_id,
+    user_id,
+    account_id,
+    session_id,
+    session_source,
+    sdk_session_id,
+    event_name,
+    feature_code,
+    is_login_event,
+    is_key_action_event,
+    occurred_at,
+    activity_date,
+    received_partition_date,
+    session_partition_date,
+    run_started_at,
+    min(occurred_at) over (partition by session_id) as session_started_at,
+    max(occurred_at) over (partition by session_id) as session_ended_at,
+    cast({{ to_reporting_time('min(occurred_at) over (partition by session_id)') }} as date) as session_start_date
+from sessionised

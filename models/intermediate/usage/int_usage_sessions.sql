@@ -1,0 +1,25 @@
+-- One row per session (KPI_SPEC.md "sessions"): duration = last - first event of the session. A view over
+-- the incremental event-level model, so it costs nothing at night and is never stale.
+
+{{ config(materialized='view') }}
+
+select
+    session_id,
+    user_id,
+    account_id,
+    session_source,
+    session_started_at,
+    session_ended_at,
+    session_start_date,
+    {{ seconds_between('session_started_at', 'session_ended_at') }} as session_duration_seconds,
+    count(*) as event_count,
+    count(distinct activity_date) as active_day_count
+from {{ ref('int_usage_session_events') }}
+group by
+    session_id,
+    user_id,
+    account_id,
+    session_source,
+    session_started_at,
+    session_ended_at,
+    session_start_date

@@ -1,0 +1,30 @@
+"""The publish gate as an asset: it runs only when every mart and every blocking check upstream passed."""
+
+import dagster as dg
+
+from cs_warehouse.defs.dbt import dbt_models
+from cs_warehouse.publish import publish_serving_copy
+from cs_warehouse.settings import Settings
+
+MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
+SERVING_KEY = dg.AssetKey(["serving", "marts"])
+
+
+@dg.asset(
+    key=SERVING_KEY,
+    group_name="serving",
+    deps=MART_KEYS,
+    kinds={"duckdb"},
+    description="Read-only copy of the marts for BI (warehouse/serving/cs_marts.duckdb), swapped atomically "
+    "after the marts and their critical checks passed. A failed night leaves the previous copy in place.",
+)
+def serving_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    result = publish_serving_copy(settings.warehouse_path, settings.serving_path, run_id=context.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "serving_path": dg.MetadataValue.path(str(result.serving_path)),
+            "published_at": result.published_at,
+            "tables": dg.MetadataValue.json(result.tables),
+        }
+    )

@@ -1,0 +1,312 @@
+"""Validate a quality suite against the DuckDB warehouse with Great Expectations 1.x.
+
+Engine per relation, chosen by its row count:
+- up to `pandas_max_rows` rows: the relation is read (read-only DuckDB) into a DataFrame and validated
+  by GX's pandas engine, which is the fastest path for small tables;
+- above it: GX's SQL engine on the `duckdb_warehouse` datasource (gx_duckdb.py), so every metric is a
+  DuckDB aggregate query and only the sampled failing rows come back to Python. A 100-million-row event
+  table is never materialised in memory.
+
+Run-time expectations are added per relation: the row count against the previous run (history kept in
+JSON files outside the warehouse file, one per relation, so parallel checks never share a file) and the
+age of the latest value of a timestamp column (computed in DuckDB, validated on a one-row result).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from cs_warehouse.quality import gx_duckdb
+from cs_warehouse.quality.spec import CRITICAL, Part, Suite
+
+# Relations up to this many rows are validated in pandas; larger ones are pushed down to DuckDB.
+DEFAULT_PANDAS_MAX_ROWS = 500_000
+# Failing rows reported per expectation (check metadata and Data Docs).
+SAMPLE_ROWS = 10
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    suite: str
+    part: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    sample: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in self.__dict__.items() if v not in (None, [])}
+
+
+@dataclass
+class PartRun:
+    name: str
+    engine: str
+    row_count: int
+    seconds: float
+
+
+@dataclass
+class SuiteOutcome:
+    suite: Suite
+    outcomes: list[ExpectationOutcome]
+    parts: list[PartRun]
+    seconds: float
+    docs_index: Path | None = None
+
+    def failures(self, *, critical: bool) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and (o.severity == CRITICAL.value) == critical]
+
+    @property
+    def engines(self) -> dict[str, str]:
+        return {p.name: p.engine for p in self.parts}
+
+
+def run_suite(
+    suite: Suite,
+    warehouse_path: Path,
+    *,
+    docs_dir: Path | None = None,
+    history_dir: Path | None = None,
+    now: dt.datetime | None = None,
+    pandas_max_rows: int = DEFAULT_PANDAS_MAX_ROWS,
+) -> SuiteOutcome:
+    """Validate every part of `suite`; record row counts and build Data Docs when the paths are given."""
+    started = time.perf_counter()
+    now = now or dt.datetime.now(dt.UTC)
+    context = _context(docs_dir)
+    run_id = RunIdentifier(run_name=f"{suite.name}-{uuid.uuid4().hex[:8]}", run_time=now)
+    outcomes: list[ExpectationOutcome] = []
+    parts: list[PartRun] = []
+    stored: list[ValidationResultIdentifier] = []
+    for part in _with_freshness_parts(suite, now):
+        part_started = time.perf_counter()
+        row_count = _row_count(warehouse_path, part.sql)
+        expectations = list(part.expectations)
+        if part.row_count is not None and history_dir is not None:
+            previous = _previous_row_count(history_dir, suite.name, part.name)
+            if previous is not None:
+                expectations.append(_row_count_expectation(previous, part))
+        engine = "pandas" if row_count <= pandas_max_rows else "sql"
+        gx_suite = gx.ExpectationSuite(name=f"{suite.name}.{part.name}", expectations=expectations)
+        gx_suite = context.suites.add_or_update(gx_suite)
+        result = _validate(context, engine, warehouse_path, part, gx_suite)
+        outcomes.extend(_outcomes(suite.name, part.name, result))
+        if part.row_count is not None and history_dir is not None:
+            _record_row_count(history_dir, suite.name, part.name, row_count, now)
+        if docs_dir is not None:
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=gx_suite.name),
+                run_id=run_id,
+                batch_identifier=part.name,
+            )
+            context.validation_results_store.set(key, result)
+            stored.append(key)
+        parts.append(PartRun(part.name, engine, row_count, time.perf_counter() - part_started))
+    docs_index = _build_docs(context, docs_dir, stored) if docs_dir is not None else None
+    return SuiteOutcome(suite, outcomes, parts, time.perf_counter() - started, docs_index)
+
+
+# --- GX context and validation -----------------------------------------------------------------------
+
+
+def _context(docs_dir: Path | None) -> Any:
+    """An ephemeral GX context; with `docs_dir`, suites and results are files there and Data Docs are built.
+
+    No great_expectations.yml is written: datasources live only for the run, so parallel checks never
+    rewrite a shared project config.
+    """
+    if docs_dir is None:
+        return gx.get_context(mode="ephemeral")
+    stores_dir = docs_dir / "_stores"
+
+    def store(kind: str, sub: str) -> dict[str, Any]:
+        return {
+            "class_name": kind,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(stores_dir / sub)},
+        }
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        stores={
+            "expectations_store": store("ExpectationsStore", "expectations"),
+            "validation_results_store": store("ValidationResultsStore", "validations"),
+            "validation_definition_store": {"class_name": "ValidationDefinitionStore"},
+            "checkpoint_store": {"class_name": "CheckpointStore"},
+        },
+        expectations_store_name="expectations_store",
+        validation_results_store_name="validation_results_store",
+        data_docs_sites={
+            "warehouse": {
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _validate(context: Any, engine: str, warehouse_path: Path, part: Part, suite: gx.ExpectationSuite) -> Any:
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+    if part.keys:
+        result_format["unexpected_index_column_names"] = list(part.keys)
+    source_name = f"{suite.name}.{engine}"
+    if engine == "pandas":
+        frame = read_frame(warehouse_path, part.sql)
+        source = context.data_sources.add_or_update_pandas(name=source_name)
+        batch = (
+            source.add_dataframe_asset(name=part.name)
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+        return batch.validate(suite, result_format=result_format)
+    with _duckdb_source(context, source_name, warehouse_path) as source:
+        batch = source.add_query_asset(name=part.name, query=part.sql).add_batch_definition_whole_table("all").get_batch()
+        return batch.validate(suite, result_format=result_format)
+
+
+@contextmanager
+def _duckdb_source(context: Any, name: str, warehouse_path: Path) -> Iterator[Any]:
+    source = context.data_sources.add_or_update_duckdb_warehouse(
+        name=name, connection_string=gx_duckdb.duckdb_url(str(warehouse_path)), kwargs=gx_duckdb.ENGINE_KWARGS
+    )
+    try:
+        yield source
+    finally:
+        # Release the read-only handle now: dbt cannot open the file for writing while it is held.
+        source.get_execution_engine().close()
+        source.get_engine().dispose()
+
+
+def read_frame(warehouse_path: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def _row_count(warehouse_path: Path, sql: str) -> int:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return int(con.execute(f"select count(*) from ({sql})").fetchone()[0])
+
+
+def _outcomes(suite_name: str, part_name: str, result: Any) -> Iterator[ExpectationOutcome]:
+    for r in result.results:
+        config = r.expectation_config
+        kwargs = config.kwargs
+        column = kwargs.get("column") or (
+            f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
+        )
+        res = r.result or {}
+        sample = res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or []
+        yield ExpectationOutcome(
+            suite=suite_name,
+            part=part_name,
+            expectation=config.type,
+            column=column,
+            severity=FailureSeverity(config.severity).value,
+            success=bool(r.success),
+            unexpected_count=res.get("unexpected_count"),
+            unexpected_percent=res.get("unexpected_percent"),
+            observed_value=res.get("observed_value"),
+            sample=list(sample)[:SAMPLE_ROWS],
+            error=_error_message(r.exception_info),
+        )
+
+
+def _error_message(info: dict[str, Any] | None) -> str | None:
+    # GX reports either one exception or one per failed metric, keyed by metric id.
+    if not info:
+        return None
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    messages = {str(v.get("exception_message")) for v in info.values() if isinstance(v, dict)}
+    return "; ".join(sorted(messages))[:1000] or None
+
+
+def _build_docs(context: Any, docs_dir: Path, keys: list[ValidationResultIdentifier]) -> Path:
+    context.build_data_docs(resource_identifiers=keys)
+    return docs_dir / "index.html"
+
+
+# --- run-time expectations: freshness and row-count history -------------------------------------------
+
+
+def _with_freshness_parts(suite: Suite, now: dt.datetime) -> Iterator[Part]:
+    for part in suite.parts:
+        yield part
+        if part.freshness is None:
+            continue
+        fresh = part.freshness
+        reference = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
+        # Age in days of the latest value, computed by DuckDB: the result is one row whatever the size.
+        sql = (
+            f"select max({fresh.column}) as latest_{fresh.column}, "
+            f"(epoch(timestamptz '{reference}') - epoch(max({fresh.column})::timestamptz)) / 86400.0 as age_days "
+            f"from ({part.sql})"
+        )
+        expectations = [
+            gxe.ExpectColumnValuesToNotBeNull(column="age_days", severity=fresh.severity),
+            gxe.ExpectColumnValuesToBeBetween(column="age_days", max_value=fresh.max_age_days, severity=fresh.severity),
+        ]
+        yield Part(name=f"{part.name}_freshness", sql=sql, expectations=expectations, keys=(f"latest_{fresh.column}",))
+
+
+def _row_count_expectation(previous: int, part: Part) -> gxe.ExpectTableRowCountToBeBetween:
+    bounds = part.row_count
+    assert bounds is not None
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value=math.floor(previous * bounds.min_ratio),
+        max_value=math.ceil(previous * bounds.max_ratio),
+        severity=bounds.severity,
+        meta={"previous_row_count": previous},
+    )
+
+
+def _history_file(history_dir: Path, suite_name: str, part_name: str) -> Path:
+    return history_dir / f"{suite_name}.{part_name}.jsonl"
+
+
+def _previous_row_count(history_dir: Path, suite_name: str, part_name: str) -> int | None:
+    path = _history_file(history_dir, suite_name, part_name)
+    if not path.exists():
+        return None
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return int(json.loads(lines[-1])["row_count"]) if lines else None
+
+
+def _record_row_count(history_dir: Path, suite_name: str, part_name: str, row_count: int, now: dt.datetime) -> None:
+    history_dir.mkdir(parents=True, exist_ok=True)
+    entry = {"checked_at": now.isoformat(), "row_count": row_count}
+    with open(_history_file(history_dir, suite_name, part_name), "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))

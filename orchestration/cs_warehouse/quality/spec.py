@@ -1,0 +1,81 @@
+"""What a quality suite is: the asset it guards and the relations (table or SQL) it validates.
+
+A suite is plain data so that it reads as a review of the rules: every expectation is a GX 1.x
+Expectation object carrying its own severity. `critical` failures block everything downstream of the
+guarded asset; `warning` failures are recorded only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from great_expectations.expectations import Expectation
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+CRITICAL = FailureSeverity.CRITICAL
+WARNING = FailureSeverity.WARNING
+
+
+def critical(expectation: Expectation) -> Expectation:
+    expectation.severity = CRITICAL
+    return expectation
+
+
+def warning(expectation: Expectation) -> Expectation:
+    expectation.severity = WARNING
+    return expectation
+
+
+@dataclass(frozen=True)
+class RowCountBounds:
+    """Row count vs the previous successful run of the same relation: prev × min_ratio … prev × max_ratio."""
+
+    min_ratio: float = 0.9
+    max_ratio: float = 1.5
+    severity: FailureSeverity = WARNING
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The latest value of `column` is no older than `max_age_days` before the reference time."""
+
+    column: str
+    max_age_days: float
+    severity: FailureSeverity = WARNING
+
+
+@dataclass(frozen=True)
+class Part:
+    """One validated relation: a table of the warehouse or a SQL query over it (reconciliations).
+
+    `sql` is the relation; `keys` name the columns reported for each failing row (the sample in the
+    check metadata). Expectations are built by a function so each run gets fresh objects.
+    """
+
+    name: str
+    sql: str
+    expectations: list[Expectation]
+    keys: tuple[str, ...] = ()
+    row_count: RowCountBounds | None = None
+    freshness: Freshness | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The suite guarding one asset. `name` is also the GX expectation-suite name (prefix)."""
+
+    name: str
+    asset_key: tuple[str, ...]
+    parts: list[Part]
+    description: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def expectation_count(self) -> int:
+        """Expectations declared, plus the run-time ones (row-count history, freshness)."""
+        return sum(len(p.expectations) + (p.row_count is not None) + (p.freshness is not None) for p in self.parts)
+
+
+def table(schema: str, name: str) -> str:
+    return f"select * from {schema}.{name}"

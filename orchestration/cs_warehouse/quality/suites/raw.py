@@ -1,0 +1,132 @@
+"""Suites for the raw entities: the contract's rules, re-checked on what was actually loaded.
+
+Ingestion quarantines rows that break the contract, so on a healthy load every critical expectation here
+passes; a failure means the loader or the contract drifted, or a table was written around the loader.
+The rules come from contract/raw_contract.yml (the reviewed source of truth) and `EXTRAS` below:
+- key column: not null and unique (critical);
+- required columns: not null (critical);
+- enums: values in the allowed set (critical);
+- min / max: values in range (critical);
+- references: every value exists in the referenced raw table (warning: an orphan is quarantined by the
+  loader, so one here means the referenced table was reloaded afterwards);
+- row count vs the previous run (warning), freshness of the latest event or record (warning).
+"""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from cs_warehouse.contract import Entity, load_contract
+from cs_warehouse.ingestion.load import RAW_SCHEMA
+from cs_warehouse.quality.spec import CRITICAL, WARNING, Freshness, Part, RowCountBounds, Suite, table
+
+# Per-entity additions the contract does not express: the freshness column and its allowed age (days),
+# row-count tolerance (events grow every day; CRM exports move slowly) and cross-column rules.
+EXTRAS: dict[str, dict] = {
+    "product_events": {
+        "freshness": Freshness("timestamp", max_age_days=2),
+        "row_count": RowCountBounds(min_ratio=0.95, max_ratio=2.0),
+        "expectations": lambda: [
+            # The collector cannot receive an event before it happened, beyond client clock skew.
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="received_at", column_B="timestamp", or_equal=True, mostly=0.99, severity=WARNING
+            ),
+        ],
+    },
+    "accounts": {"freshness": Freshness("created_date", max_age_days=60)},
+    "contracts": {
+        "expectations": lambda: [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="end_date", column_B="start_date", or_equal=True, ignore_row_if="either_value_is_missing",
+                severity=CRITICAL,
+            ),
+        ],
+    },
+    "contract_items": {
+        "expectations": lambda: [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="end_date", column_B="start_date", or_equal=True, ignore_row_if="either_value_is_missing",
+                severity=CRITICAL,
+            ),
+        ],
+    },
+    "support_tickets": {"freshness": Freshness("created_at", max_age_days=14)},
+    # Only sources that export usage counts instead of events fill it; empty is normal.
+    "product_usage_daily": {"may_be_empty": True},
+}
+
+
+def _column_expectations(entity: Entity) -> list:
+    key = entity.key_column.raw_name
+    expectations: list = [
+        gxe.ExpectColumnValuesToNotBeNull(column=key, severity=CRITICAL),
+        gxe.ExpectColumnValuesToBeUnique(column=key, severity=CRITICAL),
+    ]
+    for col in entity.columns:
+        name = col.raw_name
+        if col.required and name != key:
+            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name, severity=CRITICAL))
+        if col.enum:
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(col.enum), severity=CRITICAL))
+        if col.min is not None or col.max is not None:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(column=name, min_value=col.min, max_value=col.max, severity=CRITICAL)
+            )
+    return expectations
+
+
+def _orphans_part(entity: Entity) -> Part | None:
+    """One row per reference: how many non-null values have no parent row."""
+    contract = load_contract()
+    selects = []
+    for col in entity.columns:
+        ref = col.reference
+        if not ref:
+            continue
+        parent = contract.entities[ref[0]]
+        parent_col = parent.column(ref[1]).raw_name
+        selects.append(
+            f"select '{col.raw_name}' as column_name, '{parent.name}.{parent_col}' as refers_to, count(*) as orphans "
+            f"from {RAW_SCHEMA}.{entity.raw_table} c "
+            f"where c.{col.raw_name} is not null and not exists "
+            f"(select 1 from {RAW_SCHEMA}.{parent.raw_table} p where p.{parent_col} = c.{col.raw_name})"
+        )
+    if not selects:
+        return None
+    return Part(
+        name="references",
+        sql=" union all ".join(selects),
+        expectations=[gxe.ExpectColumnValuesToBeBetween(column="orphans", max_value=0, severity=WARNING)],
+        keys=("column_name", "refers_to"),
+    )
+
+
+def raw_suite(entity: Entity) -> Suite:
+    extras = EXTRAS.get(entity.name, {})
+    expectations = _column_expectations(entity)
+    empty_severity = WARNING if extras.get("may_be_empty") else CRITICAL
+    expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=empty_severity))
+    expectations.extend(extras.get("expectations", lambda: [])())
+    parts = [
+        Part(
+            name="table",
+            sql=table(RAW_SCHEMA, entity.raw_table),
+            expectations=expectations,
+            keys=(entity.key_column.raw_name,),
+            row_count=extras.get("row_count", RowCountBounds()),
+            freshness=extras.get("freshness"),
+        )
+    ]
+    orphans = _orphans_part(entity)
+    if orphans is not None:
+        parts.append(orphans)
+    return Suite(
+        name=f"raw.{entity.name}",
+        asset_key=(RAW_SCHEMA, entity.name),
+        parts=parts,
+        description=f"Contract rules re-checked on raw.{entity.name}.",
+    )
+
+
+def raw_suites() -> list[Suite]:
+    return [raw_suite(entity) for entity in load_contract().load_order()]

@@ -1,0 +1,155 @@
+"""An incremental run after a late day file gives exactly the tables a full refresh gives.
+
+The held-back day file carries the generator's late events (received days after they happened) plus one
+planted event that bridges two of a user's sessions, so the incremental models must re-sessionise history,
+not only append.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cs_warehouse.generator import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+END = dt.date(2026, 3, 31)
+LATE_DAY = END.isoformat()
+SELECT = "+path:models/intermediate/usage"
+USAGE_TABLES = [
+    "int_usage_session_events",
+    "int_usage_user_daily",
+    "int_usage_feature_daily",
+    "int_usage_active_users_daily",
+    "int_usage_account_monthly",
+    "int_usage_account_features_monthly",
+    "int_usage_kpi_monthly",
+    "int_usage_account_onboarding",
+]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CSW_DUCKDB_PATH=str(tmp / "wh.duckdb"),
+        CSW_LANDING_DIR=str(tmp / "landing"),
+        DBT_TARGET_PATH=str(tmp / "target"),
+        DBT_LOG_PATH=str(tmp / "logs"),
+        PYTHONPATH=str(ROOT / "orchestration"),
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def _load(env: dict[str, str]) -> None:
+    _run([sys.executable, "-m", "cs_warehouse", "load"], env)
+
+
+def _dbt(env: dict[str, str], command: str, *extra: str) -> None:
+    dbt = str(Path(sys.executable).parent / "dbt")
+    _run([dbt, command, "--select", SELECT, "--vars", f'{{as_of_date: "{END}"}}', "--quiet", *extra], env)
+
+
+def _snapshot(db: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        out = {}
+        for table in USAGE_TABLES:
+            frame = con.execute(f"select * from intermediate.{table}").df()
+            out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        return out
+
+
+def _bridging_event(db: Path) -> dict:
+    """An event halfway between two inactivity sessions of one user that are 31-59 minutes apart."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("""
+            with s as (
+                select user_id, account_id, session_started_at, session_ended_at,
+                       lead(session_started_at) over (partition by user_id order by session_started_at) as next_start
+                from intermediate.int_usage_sessions where session_source = 'inactivity')
+            select user_id, account_id, session_ended_at + (next_start - session_ended_at) / 2 as bridge_at
+            from s
+            where next_start - session_ended_at between interval 31 minute and interval 59 minute
+              and session_ended_at < timestamptz '2026-03-25 00:00:00+00'
+            order by user_id, session_started_at limit 1
+        """).fetchone()
+    assert row is not None, "no pair of sessions to bridge in the generated data"
+    user_id, account_id, bridge_at = row
+    return {
+        "messageId": "planted-bridge-0001",
+        "userId": user_id,
+        "groupId": account_id,
+        "event": "Page Viewed",
+        "feature": None,
+        "sessionId": None,
+        "isSystem": False,
+        "timestamp": bridge_at,
+        "receivedAt": dt.datetime(2026, 3, 31, 3, 0, tzinfo=dt.UTC),
+        "properties": None,
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    tmp = tmp_path_factory.mktemp("usage_incremental")
+    landing = tmp / "landing"
+    generate(landing, accounts=12, months=3, seed=11, end_date=END, events_per_user_day=2.0)
+    held_back = tmp / "held_back"
+    shutil.move(landing / "product_events" / f"dt={LATE_DAY}", held_back)
+    env = _env(tmp)
+    db = tmp / "wh.duckdb"
+
+    _load(env)
+    _run([str(Path(sys.executable).parent / "dbt"), "seed", "--quiet"], env)
+    _dbt(env, "run")
+    sessions_before = _snapshot(db)["int_usage_session_events"]
+
+    # the late day arrives, with one planted event that merges two existing sessions
+    late = pq.read_table(held_back / "part-0.parquet")
+    bridge = _bridging_event(db)
+    late = pa.concat_tables([late, pa.Table.from_pylist([bridge], schema=late.schema)])
+    day_dir = landing / "product_events" / f"dt={LATE_DAY}"
+    day_dir.mkdir(parents=True)
+    pq.write_table(late, day_dir / "part-0.parquet")
+    _load(env)
+    _dbt(env, "run")
+    incremental = _snapshot(db)
+    _dbt(env, "run", "--full-refresh")
+    full = _snapshot(db)
+    return {"late": late.to_pandas(), "bridge": bridge, "before": sessions_before, "inc": incremental, "full": full}
+
+
+def test_the_late_day_holds_events_from_earlier_days(runs: dict) -> None:
+    late = runs["late"]
+    happened = pd.to_datetime(late["timestamp"]).dt.tz_convert("Asia/Tokyo").dt.date
+    assert (happened < dt.date(2026, 3, 30)).sum() >= 3
+
+
+def test_the_planted_event_merged_two_sessions(runs: dict) -> None:
+    before = runs["before"]
+    after = runs["inc"]["int_usage_session_events"]
+    user = runs["bridge"]["userId"]
+    assert after.loc[after.user_id == user, "session_id"].nunique() == (
+        before.loc[before.user_id == user, "session_id"].nunique() - 1
+    )
+
+
+@pytest.mark.parametrize("table", USAGE_TABLES)
+def test_incremental_equals_full_refresh(runs: dict, table: str) -> None:
+    inc, full = runs["inc"][table], runs["full"][table]
+    assert len(inc) > 0
+    pd.testing.assert_frame_equal(inc, full, check_exact=True)
