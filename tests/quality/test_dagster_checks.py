@@ -25,7 +25,7 @@ def _run(db: Path, settings_for: Callable[[Path], Settings]) -> dg.ExecuteInProc
         pass
 
     check = build_suite_check(mart_mrr_movements(), settings_factory=lambda: settings_for(db))
-    return dg.materialize([movements, kpi_report], asset_checks=[check], raise_on_error=False)
+    return dg.materialize([movements, kpi_report, check], raise_on_error=False)
 
 
 def _check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
@@ -65,8 +65,8 @@ def test_checks_only_for_existing_assets() -> None:
     checks = build_quality_checks(existing)
     guarded = {key.asset_key for c in checks for key in c.check_keys}
     assert guarded == set(existing)  # customer_360 has a suite but no asset yet: no check
-    blocking = {key.name: spec.blocking for c in checks for key, spec in c.check_specs_by_output_name.items()}
-    assert blocking  # specs are present
+    blocking = {spec.name: spec.blocking for c in checks for spec in c.check_specs}
+    assert blocking == {CRITICAL_CHECK: True, WARNING_CHECK: False}
 
 
 def test_registered_checks_load_with_the_code_location() -> None:

@@ -46,7 +46,7 @@ select
     previous_month.max_plan_tier_rank as plan_tier_rank_start,
     this_month.max_plan_tier_rank as plan_tier_rank_end,
     coalesce(previous_month.line_mrr, 0) > 0 and coalesce(this_month.line_mrr, 0) > previous_month.line_mrr
-    as is_upsell,
+        as is_upsell,
     coalesce(previous_month.line_mrr, 0) = 0 and coalesce(this_month.line_mrr, 0) > 0 as is_cross_sell_line
 from line_months
 left join lines as this_month
@@ -57,6 +57,7 @@ left join lines as this_month
 left join lines as previous_month
     on
         line_months.account_id = previous_month.account_id
-        and line_months.month_start_date = cast({{ dbt.dateadd('month', 1, 'previous_month.month_start_date') }} as date)
+        and line_months.month_start_date
+        = cast({{ dbt.dateadd('month', 1, 'previous_month.month_start_date') }} as date)
         and line_months.product_line_id = previous_month.product_line_id
 where line_months.month_start_date <= {{ as_of_date() }}

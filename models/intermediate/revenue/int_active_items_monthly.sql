@@ -40,8 +40,8 @@ active as (
     from items
     inner join months
         on
-            months.snapshot_date >= items.valid_from_date
-            and (items.valid_to_date is null or months.snapshot_date < items.valid_to_date)
+            items.valid_from_date <= months.snapshot_date
+            and (items.valid_to_date is null or items.valid_to_date > months.snapshot_date)
             and months.month_start_date <= {{ as_of_date() }}
     left join fx_rates
         on

@@ -61,10 +61,10 @@ expiring_value as (
     inner join item_values
         on
             due.contract_id = item_values.contract_id
-            and item_values.valid_from_date <= due.paid_through_date
-            and (item_values.valid_to_date is null or item_values.valid_to_date > due.paid_through_date)
-            and item_values.fx_from_date <= due.paid_through_date
-            and (item_values.fx_to_date is null or item_values.fx_to_date > due.paid_through_date)
+            and due.paid_through_date >= item_values.valid_from_date
+            and (item_values.valid_to_date is null or due.paid_through_date < item_values.valid_to_date)
+            and due.paid_through_date >= item_values.fx_from_date
+            and (item_values.fx_to_date is null or due.paid_through_date < item_values.fx_to_date)
     group by due.contract_id
 ),
 
@@ -81,7 +81,7 @@ successor_candidates as (
         on
             due.account_id = successor.account_id
             and due.contract_id <> successor.contract_id
-            and successor.start_date > due.start_date
+            and due.start_date < successor.start_date
             and {{ dbt.datediff('due.paid_through_date', 'successor.start_date', 'day') }}
             <= {{ var('renewal_grace_days') }}
 ),
@@ -95,15 +95,15 @@ successor_value as (
     inner join item_values
         on
             successor_candidates.successor_contract_id = item_values.contract_id
-            and item_values.valid_from_date <= successor_candidates.successor_start_date
+            and successor_candidates.successor_start_date >= item_values.valid_from_date
             and (
                 item_values.valid_to_date is null
-                or item_values.valid_to_date > successor_candidates.successor_start_date
+                or successor_candidates.successor_start_date < item_values.valid_to_date
             )
-            and item_values.fx_from_date <= successor_candidates.successor_start_date
+            and successor_candidates.successor_start_date >= item_values.fx_from_date
             and (
                 item_values.fx_to_date is null
-                or item_values.fx_to_date > successor_candidates.successor_start_date
+                or successor_candidates.successor_start_date < item_values.fx_to_date
             )
     where successor_candidates.successor_rank = 1
     group by successor_candidates.contract_id, successor_candidates.successor_contract_id
@@ -118,7 +118,7 @@ select
     due.billing_period,
     successor_value.successor_contract_id,
     -- the decision is only known once the grace window has passed
-    {{ dbt.datediff('due.paid_through_date', as_of_date(), 'day') }} >= {{ var('renewal_grace_days') }}
+    {{ dbt.datediff('due.paid_through_date', as_of_date(), 'day') }} >= {{ var('renewal_grace_days') }}  -- noqa: LT05
     or successor_value.successor_contract_id is not null
     or due.contract_status = 'active' as is_decided,
     successor_value.successor_contract_id is not null or due.contract_status = 'active' as is_renewed,

@@ -75,7 +75,7 @@ classified as (
     select
         *,
         {{ mrr_movement('mrr_start', 'mrr_end', 'has_paid_before', 'is_customer_start', 'is_customer_end') }}
-        as movement,
+            as movement,
         case
             when first_paid_month < month_start_date
                 then {{ dbt.datediff('first_paid_month', 'month_start_date', 'month') }}

@@ -25,42 +25,37 @@ sliced as (
     from account_months
 ),
 
+churn_counts as (
+    select
+        *,
+        sum(case when movement = 'churn' then 1 else 0 end) over (
+            partition by slice_segment, account_id order by month_start_date
+            rows between unbounded preceding and current row
+        ) as churns_to_date
+    from sliced
+),
+
 -- 12-month cohort: accounts paying at the end of m-12, with their MRR then and now
 twelve_month_pairs as (
     select
         now_month.slice_segment,
         now_month.month_start_date,
         base_month.mrr_end as mrr_base,
-        case
-            {%- if not var('nrr_includes_reactivated') %}
-                -- an account that churned at some point inside the window counts 0 even if it came back
+        {% if var('nrr_includes_reactivated') -%}
+            now_month.mrr_end as mrr_now
+        {%- else -%}
+            -- an account that churned at some point inside the window counts 0 even if it came back
+            case
                 when now_month.churns_to_date > base_month.churns_to_date then 0
-            {%- endif %}
-            when now_month.mrr_end is null then 0
-            else now_month.mrr_end
-        end as mrr_now
-    from (
-        select
-            *,
-            sum(case when movement = 'churn' then 1 else 0 end) over (
-                partition by slice_segment, account_id order by month_start_date
-                rows between unbounded preceding and current row
-            ) as churns_to_date
-        from sliced
-    ) as base_month
-    inner join (
-        select
-            *,
-            sum(case when movement = 'churn' then 1 else 0 end) over (
-                partition by slice_segment, account_id order by month_start_date
-                rows between unbounded preceding and current row
-            ) as churns_to_date
-        from sliced
-    ) as now_month
+                else now_month.mrr_end
+            end as mrr_now
+        {%- endif %}
+    from churn_counts as base_month
+    inner join churn_counts as now_month
         on
             base_month.account_id = now_month.account_id
             and base_month.slice_segment = now_month.slice_segment
-            and now_month.month_start_date = cast({{ dbt.dateadd('month', 12, 'base_month.month_start_date') }} as date)
+            and cast({{ dbt.dateadd('month', 12, 'base_month.month_start_date') }} as date) = now_month.month_start_date
     where base_month.mrr_end > 0
 ),
 
@@ -115,41 +110,57 @@ rates as (
         twelve_month.mrr_base_12m,
         twelve_month.mrr_now_12m,
         twelve_month.mrr_retained_12m,
-        case when months.is_complete then
-            cast(monthly.churned_accounts as double) / nullif(monthly.accounts_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.churned_accounts as double) / nullif(monthly.accounts_at_start, 0)
         end as logo_churn_rate,
-        case when months.is_complete then
-            cast(monthly.churned_mrr + monthly.contraction_mrr as double) / nullif(monthly.mrr_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.churned_mrr + monthly.contraction_mrr as double) / nullif(monthly.mrr_at_start, 0)
         end as gross_revenue_churn_rate,
-        case when months.is_complete then
-            cast(monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr as double)
-            / nullif(monthly.mrr_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr as double)
+                / nullif(monthly.mrr_at_start, 0)
         end as net_revenue_churn_rate,
-        case when months.is_complete then
-            cast(monthly.mrr_at_start + monthly.expansion_mrr - monthly.contraction_mrr - monthly.churned_mrr as double)
-            / nullif(monthly.mrr_at_start, 0)
+        case
+            when months.is_complete then
+                cast(
+                    monthly.mrr_at_start
+                    + monthly.expansion_mrr
+                    - monthly.contraction_mrr
+                    - monthly.churned_mrr as double
+                )
+                / nullif(monthly.mrr_at_start, 0)
         end as nrr_monthly,
-        case when months.is_complete then
-            cast(monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr as double)
-            / nullif(monthly.mrr_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr as double)
+                / nullif(monthly.mrr_at_start, 0)
         end as grr_monthly,
-        case when months.is_complete then
-            cast(twelve_month.mrr_now_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
+        case
+            when months.is_complete then
+                cast(twelve_month.mrr_now_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
         end as nrr_12m,
-        case when months.is_complete then
-            cast(twelve_month.mrr_retained_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
+        case
+            when months.is_complete then
+                cast(twelve_month.mrr_retained_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
         end as grr_12m,
-        case when months.is_complete then
-            cast(monthly.retained_accounts as double) / nullif(monthly.accounts_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.retained_accounts as double) / nullif(monthly.accounts_at_start, 0)
         end as customer_retention_rate,
-        case when months.is_complete then
-            cast(monthly.upsell_accounts as double) / nullif(monthly.accounts_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.upsell_accounts as double) / nullif(monthly.accounts_at_start, 0)
         end as upsell_rate,
-        case when months.is_complete then
-            cast(monthly.cross_sell_accounts as double) / nullif(monthly.accounts_at_start, 0)
+        case
+            when months.is_complete then
+                cast(monthly.cross_sell_accounts as double) / nullif(monthly.accounts_at_start, 0)
         end as cross_sell_rate,
-        case when months.is_complete then
-            cast(monthly.mrr as double) / nullif(monthly.paying_accounts, 0)
+        case
+            when months.is_complete then
+                cast(monthly.mrr as double) / nullif(monthly.paying_accounts, 0)
         end as arpa
     from monthly
     inner join months on monthly.month_start_date = months.month_start_date

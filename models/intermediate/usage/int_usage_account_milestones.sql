@@ -22,7 +22,10 @@ events as (
 ),
 
 history_start as (
-    select min(activity_date) as first_event_date from events
+    select
+        min(activity_date) as first_event_date,
+        {{ as_of_date() }} as as_of_date
+    from events
 ),
 
 versions as (
@@ -45,7 +48,7 @@ accounts as (
         contract_starts.account_id,
         contract_starts.contract_start_date,
         version_ranges.milestone_version,
-        {{ dbt.datediff('contract_starts.contract_start_date', as_of_date(), 'day') }} as observed_days
+        {{ dbt.datediff('contract_starts.contract_start_date', 'history_start.as_of_date', 'day') }} as observed_days  -- noqa: LT05
     from contract_starts
     cross join history_start
     inner join version_ranges

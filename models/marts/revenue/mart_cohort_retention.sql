@@ -13,7 +13,7 @@ account_months as (
 cells as (
     select
         first_paid_month as cohort_month,
-        {{ dbt.datediff('first_paid_month', 'month_start_date', 'month') }} as months_since_start,
+        {{ dbt.datediff('first_paid_month', 'month_start_date', 'month') }} as months_since_start,  -- noqa: LT05
         month_start_date,
         min(case when is_complete then 1 else 0 end) = 1 as is_complete,
         sum(case when mrr_end > 0 then 1 else 0 end) as active_accounts,
@@ -56,7 +56,8 @@ select
     cast(cohort_mrr as decimal(18, 2)) as cohort_mrr,
     case when is_complete then cast(active_accounts as double) / cohort_accounts end as logo_retention,
     case when is_complete then cast(cohort_mrr as double) / nullif(cohort_starting_mrr, 0) end as revenue_retention,
-    case when is_complete then
-        cast(cumulative_mrr * {{ var('gross_margin') }} / cohort_accounts as decimal(18, 2))
+    case
+        when is_complete then
+            cast(cumulative_mrr * {{ var('gross_margin') }} / cohort_accounts as decimal(18, 2))
     end as ltv_cohort
 from curves

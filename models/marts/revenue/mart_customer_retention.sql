@@ -65,14 +65,16 @@ per_account as (
         account_months.account_id,
         max(
             case
-                when account_months.month_start_date = periods.period_start_date
+                when
+                    account_months.month_start_date = periods.period_start_date
                     and account_months.is_customer_start then 1
                 else 0
             end
         ) as was_customer_at_start,
         max(
             case
-                when account_months.month_start_date = periods.last_month_start_date
+                when
+                    account_months.month_start_date = periods.last_month_start_date
                     and account_months.is_customer_end then 1
                 else 0
             end
@@ -106,8 +108,9 @@ select
     cast(coalesce(counted.accounts_at_end, 0) as integer) as accounts_at_end,
     cast(coalesce(counted.new_accounts, 0) as integer) as new_accounts,
     cast(coalesce(counted.retained_accounts, 0) as integer) as retained_accounts,
-    case when periods.is_complete then
-        cast(counted.accounts_at_end - counted.new_accounts as double) / nullif(counted.accounts_at_start, 0)
+    case
+        when periods.is_complete then
+            cast(counted.accounts_at_end - counted.new_accounts as double) / nullif(counted.accounts_at_start, 0)
     end as customer_retention_rate
 from periods
 left join counted

@@ -62,9 +62,10 @@ select
     cast(grouped.lost_opportunities as integer) as lost_opportunities,
     cast(grouped.won_mrr as decimal(18, 2)) as won_mrr,
     cast(grouped.open_pipeline_mrr as decimal(18, 2)) as open_pipeline_mrr,
-    case when months.is_complete then
-        cast(grouped.won_opportunities as double)
-        / nullif(grouped.won_opportunities + grouped.lost_opportunities, 0)
+    case
+        when months.is_complete then
+            cast(grouped.won_opportunities as double)
+            / nullif(grouped.won_opportunities + grouped.lost_opportunities, 0)
     end as win_rate
 from grouped
 inner join months on grouped.close_month = months.month_start_date

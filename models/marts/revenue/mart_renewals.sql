@@ -33,10 +33,12 @@ select
     cast(grouped.contracts_undecided as integer) as contracts_undecided,
     cast(grouped.expiring_mrr as decimal(18, 2)) as expiring_mrr,
     cast(grouped.renewed_mrr as decimal(18, 2)) as renewed_mrr,
-    case when months.is_complete and grouped.contracts_undecided = 0
+    case
+        when months.is_complete and grouped.contracts_undecided = 0
             then cast(grouped.contracts_renewed as double) / grouped.contracts_due
     end as renewal_rate_logo,
-    case when months.is_complete and grouped.contracts_undecided = 0
+    case
+        when months.is_complete and grouped.contracts_undecided = 0
             then cast(grouped.renewed_mrr as double) / nullif(grouped.expiring_mrr, 0)
     end as renewal_rate_amount
 from grouped

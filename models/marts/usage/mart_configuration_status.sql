@@ -26,8 +26,7 @@ done as (
         {% for item in items %}
             min(case when setting_item = '{{ item }}' then activity_date end) as {{ item }}_done_date,
         {% endfor %}
-        count(distinct case when setting_item in ('{{ items | join("', '") }}') then setting_item end)
-            as items_done
+        count(*) as settings_events
     from settings
     group by account_id
 )
@@ -38,8 +37,20 @@ select
         done.{{ item }}_done_date is not null as has_{{ item }},
         done.{{ item }}_done_date,
     {% endfor %}
-    cast(coalesce(done.items_done, 0) as integer) as configuration_items_done,
+    cast(
+        0
+        {% for item in items %}
+            + case when done.{{ item }}_done_date is not null then 1 else 0 end
+        {% endfor %}
+        as integer
+    ) as configuration_items_done,
     {{ items | length }} as configuration_items_total,
-    cast(coalesce(done.items_done, 0) as {{ type_double() }}) / {{ items | length }} as configuration_completion_share
+    cast(
+        0
+        {% for item in items %}
+            + case when done.{{ item }}_done_date is not null then 1 else 0 end
+        {% endfor %}
+        as {{ type_double() }}
+    ) / {{ items | length }} as configuration_completion_share
 from accounts
 left join done on accounts.account_id = done.account_id

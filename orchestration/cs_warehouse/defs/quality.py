@@ -53,7 +53,9 @@ def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationO
     )
 
 
-def build_suite_check(suite: Suite, settings_factory: Callable[[], Settings] = Settings.from_env) -> dg.AssetChecksDefinition:
+def build_suite_check(
+    suite: Suite, settings_factory: Callable[[], Settings] = Settings.from_env
+) -> dg.AssetChecksDefinition:
     asset_key = dg.AssetKey(list(suite.asset_key))
 
     @dg.multi_asset_check(
@@ -83,9 +85,13 @@ def build_suite_check(suite: Suite, settings_factory: Callable[[], Settings] = S
         context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
         selected = {key.name for key in context.selected_asset_check_keys}
         if CRITICAL_CHECK in selected:
-            yield _result(CRITICAL_CHECK, asset_key, outcome.failures(critical=True), outcome, dg.AssetCheckSeverity.ERROR)
+            yield _result(
+                CRITICAL_CHECK, asset_key, outcome.failures(critical=True), outcome, dg.AssetCheckSeverity.ERROR
+            )
         if WARNING_CHECK in selected:
-            yield _result(WARNING_CHECK, asset_key, outcome.failures(critical=False), outcome, dg.AssetCheckSeverity.WARN)
+            yield _result(
+                WARNING_CHECK, asset_key, outcome.failures(critical=False), outcome, dg.AssetCheckSeverity.WARN
+            )
 
     return check
 

@@ -29,8 +29,8 @@ from cs_warehouse.ingestion.validate import quote_ident, sql_literal, typed_expr
 RAW_SCHEMA = "raw"
 FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
 PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
-# Day files processed per SQL pass: bounds the temporary batch on large backfills.
-PARTITION_CHUNK = 31
+# Event bytes processed per SQL pass: bounds the temporary batch on large backfills (~10M events).
+PARTITION_CHUNK_BYTES = 384 * 1024 * 1024
 
 QUARANTINE_DDL = f"""
 create table if not exists {RAW_SCHEMA}._quarantine (
@@ -140,9 +140,7 @@ class Loader:
             results += self.load_entity(entity)
         return results
 
-    def load_entity(
-        self, entity: Entity, days: set[dt.date] | None = None, force: bool = False
-    ) -> list[FileResult]:
+    def load_entity(self, entity: Entity, days: set[dt.date] | None = None, force: bool = False) -> list[FileResult]:
         """Load an entity's new or changed files. For day-partitioned entities `days` limits the load to
         those day folders and `force` reloads their files even when unchanged (a backfill)."""
         if entity.partitioned_by_day:
@@ -191,8 +189,7 @@ class Loader:
             if loaded.get(rel) == sha and not force:
                 continue
             pending.append((day, path, sha))
-        for start in range(0, len(pending), PARTITION_CHUNK):
-            chunk = pending[start : start + PARTITION_CHUNK]
+        for chunk in _chunks_by_size(pending, PARTITION_CHUNK_BYTES):
             self.con.execute("begin transaction")
             try:
                 for _, path, _ in chunk:
@@ -211,9 +208,7 @@ class Loader:
         self._stage_batch(entity, files)
         self._check_batch(entity)
         self._write_batch(entity)
-        results = []
-        for _, path, sha in files:
-            results.append(self._audit_file(entity, self._relative(path), sha))
+        results = self._audit_files(entity, [(self._relative(path), sha) for _, path, sha in files])
         for name in ("_batch", "_checked", "_rejected", "_file_meta"):
             self.con.execute(f"drop table if exists {name}")
         return results
@@ -397,32 +392,69 @@ class Loader:
             from _rejected"""
         )
 
-    def _audit_file(self, entity: Entity, rel: str, sha: str) -> FileResult:
-        """Count what this load wrote for one file, from the tables themselves, beside the rows read."""
+    def _audit_files(self, entity: Entity, files: list[tuple[str, str]]) -> list[FileResult]:
+        """Count what this load wrote per file, from the tables themselves, beside the rows read."""
         con = self.con
-        encoding, extra, read = con.execute(
-            "select encoding, extra, rows_read from _file_meta where _file = ?", [rel]
-        ).fetchall()[0]
-        loaded = con.execute(
-            f"select count(*) from {RAW_SCHEMA}.{entity.raw_table} where _source_file = ? and _load_id = ?",
-            [rel, self.load_id],
-        ).fetchall()[0][0]
-        quarantined = con.execute(
-            f"select count(*) from {RAW_SCHEMA}._quarantine where source_file = ? and load_id = ? and entity = ?",
-            [rel, self.load_id, entity.name],
-        ).fetchall()[0][0]
-        result = FileResult(entity.name, rel, read, loaded, quarantined)
-        con.execute(
-            f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [self.load_id, entity.name, rel, sha, encoding, read, loaded, quarantined, extra],
+        names = [rel for rel, _ in files]
+        loaded = dict(
+            con.execute(
+                f"select _source_file, count(*) from {RAW_SCHEMA}.{entity.raw_table} "
+                "where _load_id = ? and _source_file in (select unnest(?)) group by 1",
+                [self.load_id, names],
+            ).fetchall()
         )
-        return result
+        quarantined = dict(
+            con.execute(
+                f"select source_file, count(*) from {RAW_SCHEMA}._quarantine "
+                "where load_id = ? and entity = ? and source_file in (select unnest(?)) group by 1",
+                [self.load_id, entity.name, names],
+            ).fetchall()
+        )
+        meta = {
+            row[0]: row[1:]
+            for row in con.execute("select _file, encoding, extra, rows_read from _file_meta").fetchall()
+        }
+        results = []
+        for rel, sha in files:
+            encoding, extra, read = meta[rel]
+            result = FileResult(entity.name, rel, read, loaded.get(rel, 0), quarantined.get(rel, 0))
+            con.execute(
+                f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                [
+                    self.load_id,
+                    entity.name,
+                    rel,
+                    sha,
+                    encoding,
+                    read,
+                    result.rows_loaded,
+                    result.rows_quarantined,
+                    extra,
+                ],
+            )
+            results.append(result)
+        return results
 
     def _relative(self, path: Path) -> str:
         try:
             return path.resolve().relative_to(self.landing_dir.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+
+def _chunks_by_size(
+    files: list[tuple[dt.date | None, Path, str]], limit: int
+) -> list[list[tuple[dt.date | None, Path, str]]]:
+    chunks: list[list[tuple[dt.date | None, Path, str]]] = []
+    size = limit
+    for item in files:
+        file_size = item[1].stat().st_size
+        if size + file_size > limit and (not chunks or chunks[-1]):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += file_size
+    return chunks
 
 
 def sql_literal_list(values: list[str]) -> str:

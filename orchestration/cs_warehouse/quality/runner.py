@@ -189,7 +189,9 @@ def _validate(context: Any, engine: str, warehouse_path: Path, part: Part, suite
         )
         return batch.validate(suite, result_format=result_format)
     with _duckdb_source(context, source_name, warehouse_path) as source:
-        batch = source.add_query_asset(name=part.name, query=part.sql).add_batch_definition_whole_table("all").get_batch()
+        batch = (
+            source.add_query_asset(name=part.name, query=part.sql).add_batch_definition_whole_table("all").get_batch()
+        )
         return batch.validate(suite, result_format=result_format)
 
 

@@ -73,8 +73,8 @@ class Suite:
 
     @property
     def expectation_count(self) -> int:
-        """Expectations declared, plus the run-time ones (row-count history, freshness)."""
-        return sum(len(p.expectations) + (p.row_count is not None) + (p.freshness is not None) for p in self.parts)
+        """Expectations declared, plus the run-time ones (row count vs previous run; freshness = not null + age)."""
+        return sum(len(p.expectations) + (p.row_count is not None) + 2 * (p.freshness is not None) for p in self.parts)
 
 
 def table(schema: str, name: str) -> str:

@@ -21,7 +21,9 @@ RATE_TOLERANCE = 1e-6
 
 
 def _zero(column: str, tolerance: float = 0.0, severity=CRITICAL) -> gxe.ExpectColumnValuesToBeBetween:
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-tolerance, max_value=tolerance, severity=severity)
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=column, min_value=-tolerance, max_value=tolerance, severity=severity
+    )
 
 
 def _rate(column: str, severity=CRITICAL) -> gxe.ExpectColumnValuesToBeBetween:

@@ -37,7 +37,10 @@ EXTRAS: dict[str, dict] = {
     "contracts": {
         "expectations": lambda: [
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="end_date", column_B="start_date", or_equal=True, ignore_row_if="either_value_is_missing",
+                column_A="end_date",
+                column_B="start_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
                 severity=CRITICAL,
             ),
         ],
@@ -45,7 +48,10 @@ EXTRAS: dict[str, dict] = {
     "contract_items": {
         "expectations": lambda: [
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="end_date", column_B="start_date", or_equal=True, ignore_row_if="either_value_is_missing",
+                column_A="end_date",
+                column_B="start_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
                 severity=CRITICAL,
             ),
         ],
@@ -67,7 +73,9 @@ def _column_expectations(entity: Entity) -> list:
         if col.required and name != key:
             expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name, severity=CRITICAL))
         if col.enum:
-            expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(col.enum), severity=CRITICAL))
+            expectations.append(
+                gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(col.enum), severity=CRITICAL)
+            )
         if col.min is not None or col.max is not None:
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(column=name, min_value=col.min, max_value=col.max, severity=CRITICAL)
