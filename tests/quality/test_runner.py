@@ -154,3 +154,9 @@ def test_data_docs_are_built(tmp_path: Path) -> None:
     assert outcome.docs_index == tmp_path / "docs" / "index.html"
     index = outcome.docs_index.read_text(encoding="utf-8")
     assert "marts.mart_mrr_movements.bridge" in index
+
+
+def test_missing_relation_is_a_critical_failure(tmp_path: Path) -> None:
+    db = write_warehouse(tmp_path / "wh.duckdb", [])
+    [failure] = run_suite(mart_mrr_movements(), db, now=NOW).failures(critical=True)[:1]
+    assert failure.expectation == "relation_exists" and "mart_mrr_movements" in failure.error

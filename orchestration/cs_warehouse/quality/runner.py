@@ -107,7 +107,16 @@ def run_suite(
     stored: list[ValidationResultIdentifier] = []
     for part in _with_freshness_parts(suite, now):
         part_started = time.perf_counter()
-        row_count = _row_count(warehouse_path, part.sql)
+        try:
+            row_count = _row_count(warehouse_path, part.sql)
+        except duckdb.CatalogException as exc:
+            # A relation the suite reads is missing: nothing downstream can be trusted.
+            outcomes.append(
+                ExpectationOutcome(
+                    suite.name, part.name, "relation_exists", None, CRITICAL.value, False, error=str(exc)
+                )
+            )
+            continue
         expectations = list(part.expectations)
         if part.row_count is not None and history_dir is not None:
             previous = _previous_row_count(history_dir, suite.name, part.name)
