@@ -31,8 +31,33 @@ C002,A002,00000002,2024-03-01,2024-05-31,1,monthly,cancelled,2024-05-10,,JPY
 I001,C001,P_STD,10,360000,2024-02-01,
 I002,C002,P_STD,2,6000,2024-03-01,
 """,
+    "account_csm_assignments.csv": """Id,AccountId,UserId,StartDate,EndDate
+AS1,A001,U002,2024-02-01,2024-04-01
+AS2,A001,U001,2024-04-01,
+AS3,A002,U001,2024-03-01,
+""",
+    "contacts.csv": """Id,AccountId,LastName,FirstName,Email,Title,ContactRole__c,CreatedDate
+CT1,A001,高橋,美咲,takahashi@example.jp,情報システム部長,admin,2024-02-01T10:00:00+09:00
+CT2,A002,伊藤,健,ito@example.jp,,champion,2024-03-01T10:00:00+09:00
+""",
+    "opportunities.csv": """Id,AccountId,Type,StageName,Amount,CurrencyIsoCode,CloseDate,CreatedDate,OwnerId
+OP1,A001,new,closed_won,30000,JPY,2024-01-25,2024-01-05T10:00:00+09:00,U002
+OP2,A002,new,closed_won,6000,JPY,2024-02-27,2024-02-10T10:00:00+09:00,U001
+""",
+    "cancellation_surveys.csv": """Id,AccountId,ContractId,SubmittedAt,ReasonCode,FreeText
+CS1,A002,C002,2024-05-10T15:00:00+09:00,low_usage,使う機会が少なかった
+""",
+    "support_tickets.csv": """id,organization_id,requester_id,created_at,first_response_at,solved_at,status,priority,is_escalated,subject
+T1,A001,CT1,2024-03-04T01:00:00Z,2024-03-04T01:30:00Z,2024-03-05T02:00:00Z,solved,normal,false,ログインできない
+""",
+    "nps_responses.csv": """response_id,account_id,contact_id,responded_at,score,comment
+N1,A001,CT1,2024-04-10T03:00:00Z,9,とても便利
+""",
+    "csat_responses.csv": """response_id,account_id,contact_id,ticket_id,touchpoint,responded_at,score
+CSAT1,A001,CT1,T1,support,2024-03-05T03:00:00Z,5
+""",
     "product_users.csv": """user_id,account_id,contact_id,email,role,created_at,deactivated_at
-PU1,A001,,a@example.jp,admin,2024-02-01T01:00:00Z,
+PU1,A001,CT1,a@example.jp,admin,2024-02-01T01:00:00Z,
 PU2,A002,,b@example.jp,member,2024-03-01T01:00:00Z,
 """,
 }

@@ -58,8 +58,14 @@ def test_nightly_job_materializes_the_whole_graph_in_process(warehouse_env: Path
         materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         graph_assets = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
         assert graph_assets == materialized
-        failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
-        assert failed_checks == []
+        failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        assert [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR] == []
+        # The fixture is a few rows from 2024: the only warnings are staleness and marts it is too small for.
+        warned = {(f["part"], f["expectation"]) for e in failed for f in e.metadata["failures"].data}
+        assert warned <= {
+            ("table_freshness", "expect_column_values_to_be_between"),
+            ("table", "expect_table_row_count_to_be_between"),
+        }
 
     with duckdb.connect(str(warehouse_env / "warehouse.duckdb"), read_only=True) as con:
         # A001: annual 360,000 JPY from 2024-02 -> 30,000 MRR; A002: monthly 6,000 from March, paid through May.

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Headless Chromium for the report's browser test. Idempotent: does nothing when a browser is already on PATH,
+# so CI can call it on every run. Prints the browser's path on success.
+set -euo pipefail
+
+for name in chromium chromium-browser google-chrome; do
+  if command -v "$name" >/dev/null 2>&1; then
+    command -v "$name"
+    exit 0
+  fi
+done
+
+# Debian/Ubuntu package; needs root (CI containers run as root, elsewhere sudo is used when present).
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+command -v chromium
