@@ -3,8 +3,11 @@
 # so CI can call it on every run. Prints the browser's path on success.
 set -euo pipefail
 
+# A Japanese font too: without one the report's screenshots show empty boxes instead of the labels.
+have_font() { fc-list 2>/dev/null | grep -qiE "ipa|noto sans cjk|takao"; }
+
 for name in chromium chromium-browser google-chrome; do
-  if command -v "$name" >/dev/null 2>&1; then
+  if command -v "$name" >/dev/null 2>&1 && have_font; then
     command -v "$name"
     exit 0
   fi
@@ -15,5 +18,5 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic >/dev/null
 command -v chromium

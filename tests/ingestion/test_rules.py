@@ -220,3 +220,14 @@ def test_reconciliation_detects_a_row_lost_after_loading(landing: Path, db: Path
             "rows_in_quarantine": 0,
         }
     ]
+
+
+def test_children_are_revalidated_when_a_parent_export_comes_back(landing: Path, db: Path) -> None:
+    good = (landing / "accounts.csv").read_text(encoding="utf-8")
+    (landing / "accounts.csv").write_text(ACCOUNTS_HEADER, encoding="utf-8")  # a truncated export
+    load_landing(db, landing)
+    assert table_ids(db, "contracts") == []  # every contract is an orphan tonight
+    (landing / "accounts.csv").write_text(good, encoding="utf-8")
+    load_landing(db, landing)  # contracts.csv did not change, its parent did
+    assert table_ids(db, "contracts") == ["C001", "C002"]
+    assert quarantine(db, "contracts") == []

@@ -56,7 +56,8 @@ create table if not exists {RAW_SCHEMA}._load_audit (
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
     extra_headers varchar,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    input_signature varchar
 )"""
 
 
@@ -132,6 +133,7 @@ class Loader:
         self.load_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         con.execute("set TimeZone = 'UTC'")
         ensure_raw_schema(con, self.contract)
+        self._signature: str | None = None
 
     # -- public -------------------------------------------------------------------------------------
     def load_all(self) -> list[FileResult]:
@@ -149,16 +151,32 @@ class Loader:
         return [] if path is None else [self._load_snapshot(entity, path)]
 
     # -- snapshot entities ---------------------------------------------------------------------------
+    def _latest_signature(self, entity_name: str) -> str | None:
+        row = self.con.execute(
+            f"select arg_max(input_signature, loaded_at) from {RAW_SCHEMA}._load_audit where entity = ?",
+            [entity_name],
+        ).fetchall()
+        return row[0][0] if row else None
+
+    def _input_signature(self, entity: Entity, sha: str) -> str:
+        """The file's content plus the current state of every entity it references: a changed parent
+        (say, accounts that were quarantined yesterday and are back today) re-validates the children."""
+        parents = sorted({c.reference[0] for c in entity.columns if c.reference and c.reference[0] != entity.name})
+        parts = [sha] + [f"{p}={self._latest_signature(p)}" for p in parents]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
     def _load_snapshot(self, entity: Entity, path: Path) -> FileResult:
         rel = self._relative(path)
         sha = file_sha256(path)
+        signature = self._input_signature(entity, sha)
         last = self.con.execute(
-            f"select file_sha256, rows_read, rows_loaded, rows_quarantined from {RAW_SCHEMA}._load_audit "
+            f"select input_signature, rows_read, rows_loaded, rows_quarantined from {RAW_SCHEMA}._load_audit "
             "where entity = ? order by loaded_at desc limit 1",
             [entity.name],
         ).fetchall()
-        if last and last[0][0] == sha:
+        if last and last[0][0] == signature:
             return FileResult(entity.name, rel, *last[0][1:], skipped=True)
+        self._signature = signature
         self.con.execute("begin transaction")
         try:
             self.con.execute(f"delete from {RAW_SCHEMA}.{entity.raw_table}")
@@ -419,7 +437,7 @@ class Loader:
             encoding, extra, read = meta[rel]
             result = FileResult(entity.name, rel, read, loaded.get(rel, 0), quarantined.get(rel, 0))
             con.execute(
-                f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
                 [
                     self.load_id,
                     entity.name,
@@ -430,6 +448,7 @@ class Loader:
                     result.rows_loaded,
                     result.rows_quarantined,
                     extra,
+                    None if entity.partitioned_by_day else self._signature,
                 ],
             )
             results.append(result)

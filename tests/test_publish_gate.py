@@ -1,0 +1,149 @@
+"""The publish gate: BI reads a serving copy that only ever changes whole, and only after a good night."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cs_warehouse.publish import publish_serving_copy
+from cs_warehouse.runs import partition_range_tags, pending_event_days
+from tests.landing_factory import write_minimal_landing
+
+
+def make_warehouse(path: Path, version: int) -> None:
+    """A warehouse whose two mart tables must always agree: both carry the same version number."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists raw")
+        con.execute("create or replace table raw.secret as select 'not for BI' as value")
+        con.execute(f"create or replace table marts.a as select {version} as version, range as n from range(20000)")
+        con.execute(f"create or replace table marts.b as select {version} as version")
+        con.execute("comment on column marts.b.version is 'which night built this'")
+
+
+def read_versions(serving: Path) -> tuple[set[int], int]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        a = {r[0] for r in con.execute("select distinct version from marts.a").fetchall()}
+        b = con.execute("select version from marts.b").fetchall()[0][0]
+    return a, b
+
+
+def test_serving_copy_holds_only_the_marts_with_their_docs(tmp_path: Path) -> None:
+    make_warehouse(tmp_path / "wh.duckdb", 1)
+    result = publish_serving_copy(tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb")
+    assert result.tables == {"marts.a": 20000, "marts.b": 1}
+    with duckdb.connect(str(result.serving_path), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        comment = con.execute(
+            "select comment from duckdb_columns() where table_name = 'b' and column_name = 'version'"
+        ).fetchall()
+    assert schemas == {"main", "marts"}
+    assert comment == [("which night built this",)]
+    status = json.loads((tmp_path / "serving" / "publish_status.json").read_text())
+    assert status["status"] == "published"
+
+
+def test_a_reader_holding_the_copy_open_keeps_the_old_marts_and_never_blocks_the_publish(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb"
+    make_warehouse(warehouse, 1)
+    publish_serving_copy(warehouse, serving)
+    with duckdb.connect(str(serving), read_only=True) as reader:
+        make_warehouse(warehouse, 2)
+        publish_serving_copy(warehouse, serving)  # must not wait for, or fail on, the open reader
+        assert reader.execute("select version from marts.b").fetchall() == [(1,)]
+    assert read_versions(serving) == ({2}, 2)
+
+
+def test_readers_during_repeated_publishes_see_either_old_or_new_never_a_mix_or_an_error(tmp_path: Path) -> None:
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb"
+    make_warehouse(warehouse, 0)
+    publish_serving_copy(warehouse, serving)
+    seen: list[tuple[set[int], int]] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read_until_done() -> None:
+        while not done.is_set():
+            try:
+                seen.append(read_versions(serving))
+            except BaseException as exc:  # any error a BI reader would get is a failure
+                errors.append(exc)
+
+    reader = threading.Thread(target=read_until_done)
+    reader.start()
+    try:
+        for version in range(1, 6):
+            make_warehouse(warehouse, version)
+            publish_serving_copy(warehouse, serving)
+    finally:
+        done.set()
+        reader.join(timeout=60)
+    assert errors == []
+    assert len(seen) > 5
+    for a, b in seen:
+        assert a == {b}, f"a reader saw a mix of nights: marts.a {a}, marts.b {b}"
+
+
+@pytest.fixture
+def nightly_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_minimal_landing(tmp_path / "landing")
+    monkeypatch.setenv("CSW_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("CSW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("CSW_SERVING_PATH", str(tmp_path / "serving" / "cs_marts.duckdb"))
+    monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("CSW_QUALITY_HISTORY_DIR", str(tmp_path / "quality_history"))
+    monkeypatch.setenv("CSW_GX_DOCS_DIR", str(tmp_path / "gx_docs"))
+    return tmp_path
+
+
+def run_nightly(env: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    from cs_warehouse.definitions import defs
+
+    days = pending_event_days(env / "landing", env / "warehouse.duckdb")
+    fallback = days[0] if days else pending_event_days(env / "landing", env / "missing.duckdb")[-1]
+    job = defs.resolve_job_def("nightly_build")
+    return job.execute_in_process(instance=instance, tags=partition_range_tags(days, fallback), raise_on_error=False)
+
+
+def published_at(env: Path) -> str:
+    with duckdb.connect(str(env / "serving" / "cs_marts.duckdb"), read_only=True) as con:
+        return con.execute("select published_at from main._publication").fetchall()[0][0]
+
+
+def test_a_corrupted_export_stops_the_publish_and_a_fixed_one_publishes(nightly_env: Path) -> None:
+    from cs_warehouse.defs.jobs import report_failed_run
+
+    accounts = nightly_env / "landing" / "accounts.csv"
+    good_export = accounts.read_text(encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        assert run_nightly(nightly_env, instance).success
+        first = published_at(nightly_env)
+
+        # A truncated CRM export: the header survived, the accounts did not.
+        accounts.write_text(good_export.splitlines()[0] + "\n", encoding="utf-8")
+        failed = run_nightly(nightly_env, instance)
+        assert not failed.success
+        critical = [
+            e
+            for e in failed.get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        assert ("raw/accounts", "gx_critical") in {(e.asset_key.to_user_string(), e.check_name) for e in critical}
+        materialized = {e.asset_key.to_user_string() for e in failed.get_asset_materialization_events()}
+        assert "serving/marts" not in materialized
+        assert "marts/mart_mrr_movements" not in materialized
+        assert published_at(nightly_env) == first  # yesterday's numbers stay in front of BI
+        reasons = report_failed_run(failed.run_id, instance)
+        assert any("gx_critical on raw/accounts" in r for r in reasons)
+        failure = json.loads((nightly_env / "serving" / "last_failure.json").read_text())
+        assert failure["status"] == "not published" and failure["reasons"] == reasons
+
+        accounts.write_text(good_export, encoding="utf-8")
+        fixed = run_nightly(nightly_env, instance)
+        assert fixed.success
+        assert published_at(nightly_env) > first
