@@ -35,7 +35,7 @@ def read_versions(serving: Path) -> tuple[set[int], int]:
 
 def test_serving_copy_holds_only_the_marts_with_their_docs(tmp_path: Path) -> None:
     make_warehouse(tmp_path / "wh.duckdb", 1)
-    result = publish_serving_copy(tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb")
+    result = publish_serving_copy(tmp_path / "wh.duckdb", tmp_path / "serving" / "cs_marts.duckdb")
     assert result.tables == {"marts.a": 20000, "marts.b": 1}
     with duckdb.connect(str(result.serving_path), read_only=True) as con:
         schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
@@ -49,7 +49,7 @@ def test_serving_copy_holds_only_the_marts_with_their_docs(tmp_path: Path) -> No
 
 
 def test_a_reader_holding_the_copy_open_keeps_the_old_marts_and_never_blocks_the_publish(tmp_path: Path) -> None:
-    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb"
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "cs_marts.duckdb"
     make_warehouse(warehouse, 1)
     publish_serving_copy(warehouse, serving)
     with duckdb.connect(str(serving), read_only=True) as reader:
@@ -60,7 +60,7 @@ def test_a_reader_holding_the_copy_open_keeps_the_old_marts_and_never_blocks_the
 
 
 def test_readers_during_repeated_publishes_see_either_old_or_new_never_a_mix_or_an_error(tmp_path: Path) -> None:
-    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "marts.duckdb"
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving" / "cs_marts.duckdb"
     make_warehouse(warehouse, 0)
     publish_serving_copy(warehouse, serving)
     seen: list[tuple[set[int], int]] = []

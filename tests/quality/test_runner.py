@@ -160,3 +160,16 @@ def test_missing_relation_is_a_critical_failure(tmp_path: Path) -> None:
     db = write_warehouse(tmp_path / "wh.duckdb", [])
     [failure] = run_suite(mart_mrr_movements(), db, now=NOW).failures(critical=True)[:1]
     assert failure.expectation == "relation_exists" and "mart_mrr_movements" in failure.error
+
+
+def test_a_suite_runs_twice_in_one_process(tmp_path: Path) -> None:
+    """A long-lived process (dagster dev, consecutive in-process runs) validates the same suite again."""
+    from cs_warehouse.ingestion.load import load_landing
+    from cs_warehouse.quality.suites import all_suites
+    from tests.landing_factory import write_minimal_landing
+
+    load_landing(tmp_path / "wh.duckdb", write_minimal_landing(tmp_path / "landing"))
+    suite = all_suites()[("raw", "accounts")]
+    first = run_suite(suite, tmp_path / "wh.duckdb")
+    second = run_suite(suite, tmp_path / "wh.duckdb")
+    assert [o.success for o in first.outcomes] == [o.success for o in second.outcomes]

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cs_warehouse.defs.publish import SERVING_KEY
+from cs_warehouse.report import build_kpi_report
 from cs_warehouse.settings import Settings
 from cs_warehouse.summary import write_summary
 
@@ -18,3 +19,26 @@ def kpi_summary_report() -> dg.MaterializeResult:
     settings = Settings.from_env()
     summary = write_summary(settings.serving_path, settings.reports_dir)
     return dg.MaterializeResult(metadata={k: v for k, v in summary.items() if v is not None})
+
+
+@dg.asset(
+    key=["reports", "kpi_report"],
+    group_name="reports",
+    deps=[SERVING_KEY],
+    kinds={"html"},
+    description="Nightly KPI report, static HTML readable offline (warehouse/reports/report.ja.html, report.en.html): "
+    "KPI tiles vs target, MRR waterfall, NRR/GRR and churn trends, churn and cohort heatmaps, onboarding, usage, "
+    "NPS, health bands and at-risk accounts. Sections whose marts are not published yet say so.",
+)
+def kpi_report() -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    report = build_kpi_report(settings.serving_path, settings.reports_dir)
+    pages, data = report.pages, report.data
+    return dg.MaterializeResult(
+        metadata={
+            "report_ja": dg.MetadataValue.path(str(pages["ja"])),
+            "report_en": dg.MetadataValue.path(str(pages["en"])),
+            "latest_month": data.latest_month.isoformat() if data.latest_month else None,
+            "sections_not_available": dg.MetadataValue.json(data.missing_tables),
+        }
+    )

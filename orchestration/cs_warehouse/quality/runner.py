@@ -14,6 +14,7 @@ age of the latest value of a timestamp column (computed in DuckDB, validated on 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
@@ -117,7 +118,9 @@ def run_suite(
                 )
             )
             continue
-        expectations = list(part.expectations)
+        # GX binds an expectation to the suite it is added to; suites are module-level definitions reused
+        # by every run in a long-lived process (dagster dev, a second in-process run), so add copies.
+        expectations = [copy.copy(e) for e in part.expectations]
         if part.row_count is not None and history_dir is not None:
             previous = _previous_row_count(history_dir, suite.name, part.name)
             if previous is not None:

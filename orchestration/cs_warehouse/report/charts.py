@@ -6,6 +6,7 @@ Every chart is one `<svg class="chart" data-chart="...">` with a viewBox (it sca
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -25,7 +26,7 @@ PALETTE = {
     "yellow": "#eab308",
     "green": "#16a34a",
 }
-FONT = "font-family=\"inherit\""
+FONT = 'font-family="inherit"'
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,21 @@ def _svg(kind: str, width: int, height: int, body: list[str], label: str) -> str
     )
 
 
-def _text(x: float, y: float, text: str, *, size: int = 11, anchor: str = "middle", fill: str = "", extra: str = "") -> str:
+def _text(
+    x: float, y: float, text: str, *, size: int = 11, anchor: str = "middle", fill: str = "", extra: str = ""
+) -> str:
     color = fill or PALETTE["muted"]
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{color}" {FONT} {extra}>'
         f"{escape(text)}</text>"
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str = "", *, cls: str = "bar", rx: int = 0) -> str:
+    attrs = f' class="{cls}"' if cls else ""
+    title = f"<title>{escape(tip)}</title>" if tip else ""
+    return (
+        f'<rect{attrs} x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{rx}" fill="{fill}">{title}</rect>'
     )
 
 
@@ -63,9 +74,14 @@ def _nice_range(values: Sequence[float], include_zero: bool) -> tuple[float, flo
     return (low if include_zero and low == 0 else low - pad), high + pad
 
 
-def _ticks(low: float, high: float, count: int = 4) -> list[float]:
-    step = (high - low) / count
-    return [low + step * i for i in range(count + 1)]
+def _nice_scale(low: float, high: float, count: int = 4) -> tuple[float, float, list[float]]:
+    """Widen [low, high] to round tick steps (1, 2, 2.5, 5 x 10^k) so axis labels read as plain numbers."""
+    raw = (high - low) / count or 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * 0.999)
+    first, last = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    ticks = [first + step * i for i in range(round((last - first) / step) + 1)]
+    return first, last, ticks
 
 
 def line_chart(
@@ -85,7 +101,7 @@ def line_chart(
         values.append(reference)
     if not values or not x_labels:
         return ""
-    low, high = _nice_range(values, include_zero)
+    low, high, ticks = _nice_scale(*_nice_range(values, include_zero))
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(x_labels)
 
@@ -96,8 +112,10 @@ def line_chart(
         return top + plot_h * (1 - (v - low) / (high - low))
 
     body = []
-    for tick in _ticks(low, high):
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>')
+    for tick in ticks:
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>'
+        )
         body.append(_text(left - 6, y(tick) + 4, fmt(tick), size=10, anchor="end"))
     if reference is not None:
         body.append(
@@ -106,7 +124,8 @@ def line_chart(
         )
     step = max(1, round(n / 8))
     for i, name in enumerate(x_labels):
-        if i % step == 0 or i == n - 1:
+        # The last label only when it does not collide with the last regular one.
+        if i % step == 0 or (i == n - 1 and i % step > step / 2):
             body.append(_text(x(i), height - bottom + 16, name, size=10))
     for s in series:
         path, segment = [], []
@@ -134,7 +153,8 @@ def line_chart(
     for s in series:
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         body.append(
-            f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 12}" y2="{height - 12}" stroke="{s.color}" stroke-width="3"{dash}/>'
+            f'<line x1="{lx}" x2="{lx + 18}" y1="{height - 12}" y2="{height - 12}" '
+            f'stroke="{s.color}" stroke-width="3"{dash}/>'
         )
         body.append(_text(lx + 24, height - 8, s.label, size=11, anchor="start", fill=PALETTE["ink"]))
         lx += 34 + 7 * len(s.label) + (6 * sum(1 for ch in s.label if ord(ch) > 0x2E80))
@@ -148,7 +168,9 @@ class Step:
     kind: str  # "total", "up" or "down"
 
 
-def waterfall(steps: Sequence[Step], fmt: Callable[[float], str], *, label: str, width: int = 720, height: int = 280) -> str:
+def waterfall(
+    steps: Sequence[Step], fmt: Callable[[float], str], *, label: str, width: int = 720, height: int = 280
+) -> str:
     left, right, top, bottom = 64, 16, 24, 40
     running, bars = 0.0, []
     for step in steps:
@@ -159,12 +181,11 @@ def waterfall(steps: Sequence[Step], fmt: Callable[[float], str], *, label: str,
             delta = step.value if step.kind == "up" else -step.value
             bars.append((running, running + delta, step))
             running += delta
-    values = [v for lo, hi, _ in bars for v in (lo, hi)]
-    low, high = _nice_range(values, include_zero=False)
-    # Start and end totals dwarf the movements; a floor below the smaller total keeps the movements readable.
-    totals = [b[1] for b in bars if b[2].kind == "total"]
-    floor = max(0.0, min(min(totals), min(values)) * 0.85) if totals else 0.0
-    low = min(floor, low) if floor < low else floor
+    # Start and end totals dwarf a month's movements: the axis starts below the lowest level the bridge
+    # touches (totals are drawn from the axis floor), so the movements stay readable.
+    levels = [v for lo, hi, step in bars for v in ((hi,) if step.kind == "total" else (lo, hi))]
+    spread = (max(levels) - min(levels)) or abs(max(levels)) or 1.0
+    low, high, ticks = _nice_scale(max(0.0, min(levels) - spread * 1.5), max(levels) + spread * 0.25)
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def y(v: float) -> float:
@@ -172,8 +193,10 @@ def waterfall(steps: Sequence[Step], fmt: Callable[[float], str], *, label: str,
 
     slot = plot_w / len(bars)
     body = []
-    for tick in _ticks(low, high):
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>')
+    for tick in ticks:
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>'
+        )
         body.append(_text(left - 6, y(tick) + 4, fmt(tick), size=10, anchor="end"))
     for i, (lo, hi, step) in enumerate(bars):
         color = {"total": PALETTE["total"], "up": PALETTE["up"], "down": PALETTE["down"]}[step.kind]
@@ -182,10 +205,7 @@ def waterfall(steps: Sequence[Step], fmt: Callable[[float], str], *, label: str,
         y0, y1 = y(top_v), y(max(bottom_v, low))
         h = max(1.0, y1 - y0)
         shown = step.value if step.kind != "down" else -step.value
-        body.append(
-            f'<rect class="bar" x="{x0:.1f}" y="{y0:.1f}" width="{slot * 0.64:.1f}" height="{h:.1f}" rx="2" fill="{color}">'
-            f"<title>{escape(step.label)}: {escape(fmt(shown))}</title></rect>"
-        )
+        body.append(_rect(x0, y0, slot * 0.64, h, color, f"{step.label}: {fmt(shown)}", rx=2))
         value_text = fmt(step.value) if step.kind == "total" else ("+" if step.kind == "up" else "−") + fmt(step.value)
         body.append(_text(x0 + slot * 0.32, y0 - 6, value_text, size=10, fill=PALETTE["ink"]))
         body.append(_text(x0 + slot * 0.32, height - bottom + 16, step.label, size=11, fill=PALETTE["ink"]))
@@ -224,9 +244,10 @@ def heatmap(
     cell_w = (width - left - 10) / max(1, len(col_labels))
     values = [v for row in cells for v in row if v is not None]
     vmax = scale_max if scale_max is not None else (max(values) if values else 1.0)
-    vmin = min(values) if values and high_is_good else 0.0
+    vmin = 0.0 if scale_max is not None or not values else min(values)
     span = (vmax - vmin) or 1.0
-    low_color, high_color = ("#fde2e2", "#1d4ed8") if high_is_good else ("#f1f5f9", "#b91c1c")
+    # One hue per meaning: blue for "more is better" (retention), red for "more is worse" (churn).
+    low_color, high_color = ("#eff6ff", "#1d4ed8") if high_is_good else ("#f8fafc", "#b91c1c")
     body = [_text(left - 8, top - 10, row_header, size=10, anchor="end")]
     for j, name in enumerate(col_labels):
         body.append(_text(left + cell_w * (j + 0.5), top - 8, name, size=10))
@@ -236,25 +257,23 @@ def heatmap(
         for j, value in enumerate(cells[i]):
             xx = left + cell_w * j
             if value is None:
-                body.append(
-                    f'<rect x="{xx + 1:.1f}" y="{yy + 1}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="#fafafa"/>'
-                )
+                body.append(_rect(xx + 1, yy + 1, cell_w - 2, cell_h - 2, "#fafafa", cls=""))
                 continue
             share = min(1.0, max(0.0, (value - vmin) / span))
             fill = _mix(low_color, high_color, share)
             text_color = "#ffffff" if share > 0.55 else PALETTE["ink"]
             note = f" ({notes[i][j]})" if notes else ""
-            body.append(
-                f'<rect class="cell" x="{xx + 1:.1f}" y="{yy + 1}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" rx="2" '
-                f'fill="{fill}"><title>{escape(name)} × {escape(col_labels[j])}: {escape(fmt(value))}{escape(note)}</title></rect>'
-            )
+            tip = f"{name} × {col_labels[j]}: {fmt(value)}{note}"
+            body.append(_rect(xx + 1, yy + 1, cell_w - 2, cell_h - 2, fill, tip, cls="cell", rx=2))
             if cell_w >= 30:
                 body.append(_text(xx + cell_w / 2, yy + cell_h / 2 + 4, fmt(value), size=10, fill=text_color))
     body.append(_text(left + (width - left) / 2, height - 8, col_header, size=10))
     return _svg("heatmap", width, height, body, label)
 
 
-def funnel(steps: Sequence[tuple[str, float]], fmt_count: Callable[[float], str], *, label: str, width: int = 720) -> str:
+def funnel(
+    steps: Sequence[tuple[str, float]], fmt_count: Callable[[float], str], *, label: str, width: int = 720
+) -> str:
     left, bar_h, gap, top = 170, 28, 8, 8
     height = top + len(steps) * (bar_h + gap) + 4
     first = steps[0][1] if steps and steps[0][1] else 1.0
@@ -272,7 +291,14 @@ def funnel(steps: Sequence[tuple[str, float]], fmt_count: Callable[[float], str]
             f"<title>{escape(name)}: {escape(fmt_count(count))} ({share:.0%})</title></rect>"
         )
         body.append(
-            _text(left + plot_w + 10, yy + bar_h / 2 + 4, f"{fmt_count(count)}  ({share:.0%})", size=12, anchor="start", fill=PALETTE["ink"])
+            _text(
+                left + plot_w + 10,
+                yy + bar_h / 2 + 4,
+                f"{fmt_count(count)}  ({share:.0%})",
+                size=12,
+                anchor="start",
+                fill=PALETTE["ink"],
+            )
         )
     return _svg("funnel", width, height, body, label)
 
@@ -289,7 +315,7 @@ def bar_chart(
     """Bars from a zero line, coloured by sign (NPS runs from −100 to 100)."""
     left, right, top, bottom = 48, 16, 20, 34
     present = [v for v in values if v is not None] or [0.0]
-    low, high = _nice_range(present, include_zero=True)
+    low, high, ticks = _nice_scale(*_nice_range(present, include_zero=True))
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def y(v: float) -> float:
@@ -297,8 +323,10 @@ def bar_chart(
 
     slot = plot_w / max(1, len(values))
     body = []
-    for tick in _ticks(low, high):
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>')
+    for tick in ticks:
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{PALETTE["grid"]}"/>'
+        )
         body.append(_text(left - 6, y(tick) + 4, fmt(tick), size=10, anchor="end"))
     body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{PALETTE["muted"]}"/>')
     for i, value in enumerate(values):
@@ -309,8 +337,7 @@ def bar_chart(
         y0, y1 = sorted((y(value), y(0)))
         color = PALETTE["up"] if value >= 0 else PALETTE["down"]
         body.append(
-            f'<rect class="bar" x="{cx - slot * 0.3:.1f}" y="{y0:.1f}" width="{slot * 0.6:.1f}" height="{max(1.0, y1 - y0):.1f}" '
-            f'rx="2" fill="{color}"><title>{escape(x_labels[i])}: {escape(fmt(value))}</title></rect>'
+            _rect(cx - slot * 0.3, y0, slot * 0.6, max(1.0, y1 - y0), color, f"{x_labels[i]}: {fmt(value)}", rx=2)
         )
         ty = y0 - 5 if value >= 0 else y1 + 13
         body.append(_text(cx, ty, fmt(value), size=10, fill=PALETTE["ink"]))
@@ -343,10 +370,8 @@ def stacked_bars(
             share = counts[j] / total
             if share > 0:
                 yy = top + plot_h * (1 - base - share)
-                body.append(
-                    f'<rect class="bar" x="{x0:.1f}" y="{yy:.1f}" width="{slot * 0.7:.1f}" height="{plot_h * share:.1f}" '
-                    f'fill="{color}"><title>{escape(name)} {escape(layer_name)}: {counts[j]:,.0f} ({share:.0%})</title></rect>'
-                )
+                tip = f"{name} {layer_name}: {counts[j]:,.0f} ({share:.0%})"
+                body.append(_rect(x0, yy, slot * 0.7, plot_h * share, color, tip))
             base += share
         if j % step == 0 or j == len(x_labels) - 1:
             body.append(_text(x0 + slot * 0.35, height - bottom + 16, name, size=10))
@@ -358,7 +383,9 @@ def stacked_bars(
     return _svg("stacked", width, height, body, label)
 
 
-def sparkline(values: Sequence[float | None], *, color: str = PALETTE["blue"], width: int = 120, height: int = 32) -> str:
+def sparkline(
+    values: Sequence[float | None], *, color: str = PALETTE["blue"], width: int = 120, height: int = 32
+) -> str:
     points = [(i, v) for i, v in enumerate(values) if v is not None]
     if len(points) < 2:
         return ""

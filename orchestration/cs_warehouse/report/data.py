@@ -19,7 +19,7 @@ import duckdb
 
 SCHEMA = "marts"
 TIER_ORDER = {"free": 0, "starter": 1, "standard": 2, "enterprise": 3}
-MILESTONE_ORDER = ("first_login", "initial_setup", "tutorial", "first_key_action")
+MILESTONE_ORDER = ("initial_setup", "first_login", "tutorial", "first_key_action")
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,10 @@ def load_funnel(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> 
                 f"from {SCHEMA}.mart_time_to_first_action where reached_within_30d_rate is not null group by 1"
             ).fetchall()
         )
-        ordered = [m for m in MILESTONE_ORDER if m in reached] + sorted(set(reached) - set(MILESTONE_ORDER))
+        # Most-reached first, so the bars narrow like a funnel whatever order accounts take the steps in.
+        ordered = sorted(
+            reached, key=lambda m: (-(reached[m] or 0), MILESTONE_ORDER.index(m) if m in MILESTONE_ORDER else 9)
+        )
         steps += [(f"milestone_{m}", float(reached[m] or 0)) for m in ordered]
     steps.append(("funnel_completed", float(totals[1] or 0)))
     return steps
@@ -204,7 +207,9 @@ def load_nps(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def load_targets(
     con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], month: dt.date | None
 ) -> dict[str, dict[str, Any]] | Missing:
-    name = find_table(tables, ("mart_kpi_targets", "kpi_targets", "fct_kpi_targets"), "target", ("kpi|kpi_key", "target"))
+    name = find_table(
+        tables, ("mart_kpi_targets", "kpi_targets", "fct_kpi_targets"), "target", ("kpi|kpi_key", "target")
+    )
     if name is None:
         return Missing(("kpi_targets",))
     cols = tables[name]
@@ -219,8 +224,7 @@ def load_targets(
     if month_col and month is not None:
         # The latest month with a target at or before the report month: targets may be set quarterly.
         where = (
-            f"where {_q(month_col)} = (select max({_q(month_col)}) from {SCHEMA}.{_q(name)} "
-            f"where {_q(month_col)} <= ?)"
+            f"where {_q(month_col)} = (select max({_q(month_col)}) from {SCHEMA}.{_q(name)} where {_q(month_col)} <= ?)"
         )
         params.append(month)
     rows = _rows(con, f"select {', '.join(select)} from {SCHEMA}.{_q(name)} {where}", params)
@@ -235,7 +239,9 @@ def _band_key(value: Any) -> str | None:
     return text if text in ("red", "yellow", "green") else None
 
 
-def load_health(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], weeks: int = 13) -> dict[str, Any] | Missing:
+def load_health(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], weeks: int = 13
+) -> dict[str, Any] | Missing:
     name = find_table(
         tables,
         ("mart_health_scores", "mart_account_health_daily", "mart_health_daily", "fct_health_scores", "mart_health"),
@@ -269,7 +275,9 @@ def load_health(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], wee
     return {"table": name, "days": days, "counts": counts}
 
 
-def load_at_risk(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], limit: int = 25) -> list[dict[str, Any]] | Missing:
+def load_at_risk(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], limit: int = 25
+) -> list[dict[str, Any]] | Missing:
     c360 = find_table(tables, ("customer_360", "mart_customer_360"), "customer_360", ("account_id",))
     if c360 is None:
         return Missing(("customer_360",))

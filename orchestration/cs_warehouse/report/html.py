@@ -32,13 +32,13 @@ p.note { margin:0 0 10px; font-size:12.5px; color:var(--muted); }
 .grid2 > section.card { margin-bottom:0; }
 .grid2 + * { margin-top:20px; }
 @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
-.tiles { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap:12px; margin-top:10px; }
+.tiles { display:grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap:12px; margin-top:10px; }
 .tile { border:1px solid var(--line); border-radius:8px; padding:12px 14px; position:relative; }
 .tile .label { font-size:12.5px; color:var(--muted); }
 .tile .value { font-size:24px; font-weight:700; margin:2px 0; font-variant-numeric: tabular-nums; }
 .tile .sub { font-size:12px; color:var(--muted); }
 .tile .delta.good { color:#15803d; } .tile .delta.bad { color:#b91c1c; }
-.tile .spark { position:absolute; right:10px; top:12px; width:84px; height:26px; }
+.tile .spark { position:absolute; right:12px; top:34px; width:72px; height:26px; }
 .badge { display:inline-block; font-size:11px; padding:1px 8px; border-radius:10px; margin-left:4px; }
 .badge.on_track { background:#dcfce7; color:#166534; } .badge.behind { background:#fee2e2; color:#991b1b; }
 .badge.none { background:#f1f5f9; color:#475569; }
@@ -82,6 +82,9 @@ SCRIPT = """
   document.documentElement.setAttribute("data-report-ready", "1");
 })();
 """
+
+# Charts in a two-column row are drawn at about their on-screen width, so their text keeps its size.
+HALF = 560
 
 # (key, format kind, higher is better); the key is the mart_kpi_monthly column and the KPI_SPEC.md key.
 TILES = (
@@ -168,8 +171,16 @@ def tiles_html(data: ReportData, lang: str) -> str:
         if value is not None and prev is not None:
             change = value - prev
             good = (change >= 0) == higher_is_better
-            shown = fmt_yen(change, lang) if kind == "yen" else f"{change * 100:+.1f}pt" if "pct" in kind else f"{change:+,.0f}"
-            delta = f'<span class="delta {"good" if good else "bad"}">{escape(t("vs_prev", lang))} {escape(shown)}</span>'
+            shown = (
+                fmt_yen(change, lang)
+                if kind == "yen"
+                else f"{change * 100:+.1f}pt"
+                if "pct" in kind
+                else f"{change:+,.0f}"
+            )
+            delta = (
+                f'<span class="delta {"good" if good else "bad"}">{escape(t("vs_prev", lang))} {escape(shown)}</span>'
+            )
         entry = targets.get(key)
         if entry is not None:
             status = _status(entry, value, higher_is_better)
@@ -204,7 +215,7 @@ def waterfall_html(data: ReportData, lang: str) -> str:
         Step(t("churn", lang), row["churned_mrr"] or 0.0, "down"),
         Step(t("mrr_end", lang), row["mrr"] or 0.0, "total"),
     ]
-    return charts.waterfall(steps, lambda v: fmt_yen(v, lang), label=t("sec_waterfall", lang))
+    return charts.waterfall(steps, lambda v: fmt_yen(v, lang), label=t("sec_waterfall", lang), width=HALF)
 
 
 def retention_html(data: ReportData, lang: str) -> str:
@@ -222,6 +233,7 @@ def retention_html(data: ReportData, lang: str) -> str:
         lambda v: fmt_pct(v, 0),
         label=t("sec_retention", lang),
         reference=1.0,
+        width=HALF,
     )
     churn = charts.line_chart(
         labels,
@@ -230,6 +242,7 @@ def retention_html(data: ReportData, lang: str) -> str:
         label=t("logo_churn_rate", lang),
         include_zero=True,
         height=200,
+        width=HALF,
     )
     return rates + churn
 
@@ -248,6 +261,7 @@ def churn_heatmap_html(data: ReportData, lang: str) -> str:
         notes=hm["notes"],
         row_header=t("plan", lang),
         col_header=t("tenure_band", lang),
+        width=HALF,
     )
 
 
@@ -267,6 +281,7 @@ def cohort_html(data: ReportData, lang: str) -> str:
         notes=hm["notes"],
         row_header=t("cohort_month", lang),
         col_header=t("months_since", lang) + " (%)",
+        width=HALF,
     )
 
 
@@ -275,7 +290,7 @@ def funnel_html(data: ReportData, lang: str) -> str:
         return _no_rows(lang)
     # A milestone added to the seed later has no translation yet; its code is still readable.
     steps = [(t(key, lang) if key in TEXT else key.removeprefix("milestone_"), n) for key, n in data.funnel]
-    return charts.funnel(steps, fmt_int, label=t("sec_funnel", lang))
+    return charts.funnel(steps, fmt_int, label=t("sec_funnel", lang), width=HALF)
 
 
 def usage_html(data: ReportData, lang: str) -> str:
@@ -292,6 +307,7 @@ def usage_html(data: ReportData, lang: str) -> str:
         fmt_int,
         label=t("sec_usage", lang),
         include_zero=True,
+        width=HALF,
     )
 
 
@@ -304,7 +320,7 @@ def nps_html(data: ReportData, lang: str) -> str:
     if not quarters:
         return _no_rows(lang)
     labels = [f"FY{q['fiscal_year']} Q{q['fiscal_quarter']}" for q in quarters]
-    return charts.bar_chart(labels, [_f(q["nps"]) for q in quarters], fmt_score, label=t("sec_nps", lang))
+    return charts.bar_chart(labels, [_f(q["nps"]) for q in quarters], fmt_score, label=t("sec_nps", lang), width=HALF)
 
 
 def health_html(data: ReportData, lang: str) -> str:
@@ -319,7 +335,7 @@ def health_html(data: ReportData, lang: str) -> str:
         (t("band_yellow", lang), PALETTE["yellow"], health["counts"]["yellow"]),
         (t("band_green", lang), PALETTE["green"], health["counts"]["green"]),
     ]
-    return charts.stacked_bars(labels, layers, label=t("sec_health", lang))
+    return charts.stacked_bars(labels, layers, label=t("sec_health", lang), width=HALF)
 
 
 def at_risk_html(data: ReportData, lang: str) -> str:
@@ -328,7 +344,8 @@ def at_risk_html(data: ReportData, lang: str) -> str:
     if not data.at_risk:
         return _no_rows(lang)
     head = "".join(
-        f"<th>{escape(t(k, lang))}</th>" for k in ("account", "owner_csm", "health_score", "health_band", "arr", "alerts")
+        f"<th>{escape(t(k, lang))}</th>"
+        for k in ("account", "owner_csm", "health_score", "health_band", "arr", "alerts")
     )
     body = []
     for row in data.at_risk:
@@ -361,11 +378,15 @@ def render(data: ReportData, lang: str, *, other_href: str, source: str, generat
     sections = [
         _card(t("sec_tiles", lang), tiles_html(data, lang), section_id="tiles"),
         '<div class="grid2">'
-        + _card(t("sec_waterfall", lang), waterfall_html(data, lang), month, "waterfall")
+        + _card(
+            t("sec_waterfall", lang), waterfall_html(data, lang), f"{month} · {t('waterfall_note', lang)}", "waterfall"
+        )
         + _card(t("sec_retention", lang), retention_html(data, lang), section_id="retention")
         + "</div>",
         '<div class="grid2">'
-        + _card(t("sec_churn_heatmap", lang), churn_heatmap_html(data, lang), t("heat_churn_note", lang), "churn-heatmap")
+        + _card(
+            t("sec_churn_heatmap", lang), churn_heatmap_html(data, lang), t("heat_churn_note", lang), "churn-heatmap"
+        )
         + _card(t("sec_cohort", lang), cohort_html(data, lang), t("heat_cohort_note", lang), "cohort")
         + "</div>",
         '<div class="grid2">'

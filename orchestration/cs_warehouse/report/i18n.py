@@ -39,6 +39,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "KPI目標マート（kpi_targets）がまだないため、目標との比較は表示していません。",
         "The KPI targets mart (kpi_targets) is not published yet, so tiles show actuals only.",
     ),
+    "waterfall_note": (
+        "期首MRRから期末MRRへの内訳（縦軸は0から始まりません）。",
+        "From start to end MRR of the month (the axis does not start at zero).",
+    ),
     "mrr_start": ("期首MRR", "Start MRR"),
     "mrr_end": ("期末MRR", "End MRR"),
     "new": ("新規", "New"),

@@ -1,0 +1,262 @@
+-- 解約予兆アラート (KPI_SPEC.md "churn_risk_alerts"). Each rule is evaluated on every scored account-day;
+-- an alert is an episode of consecutive days on which its rule held. It is open while the rule still holds
+-- on the latest evaluated day and closes the first day it does not (or the account is no longer scored),
+-- so the table is a pure function of the daily history and a rebuild gives the same rows. Only the
+-- episode that reaches the latest day can be open: one open alert per account and type.
+
+{%- set warn_ratio = var('alert_usage_warn_ratio') %}
+{%- set critical_ratio = var('alert_usage_critical_ratio') %}
+{%- set min_baseline = var('alert_usage_min_baseline_weekly_events') %}
+
+with
+
+signals as (
+    select * from {{ ref('int_health_signals_daily') }}
+),
+
+scores as (
+    select
+        account_id,
+        score_date,
+        health_score,
+        health_band
+    from {{ ref('mart_health_score_daily') }}
+),
+
+evaluated as (
+    select max(score_date) as last_evaluated_date
+    from signals
+),
+
+-- usage below warn_ratio of its baseline this week and the week before, on a baseline big enough to judge
+usage_drop as (
+    select
+        this_week.account_id,
+        this_week.score_date,
+        'usage_drop' as alert_type,
+        case
+            when this_week.usage_ratio_7d < {{ critical_ratio }} and last_week.usage_ratio_7d < {{ critical_ratio }}
+                then 'critical'
+            else 'warning'
+        end as severity,
+        'usage_ratio_7d' as evidence_metric,
+        this_week.usage_ratio_7d as evidence_value,
+        last_week.usage_ratio_7d as evidence_compared_to,
+        cast({{ warn_ratio }} as {{ type_double() }}) as evidence_threshold
+    from signals as this_week
+    inner join signals as last_week
+        on
+            this_week.account_id = last_week.account_id
+            and cast({{ dbt.dateadd('day', -7, 'this_week.score_date') }} as date) = last_week.score_date
+    where
+        this_week.usage_ratio_7d < {{ warn_ratio }}
+        and last_week.usage_ratio_7d < {{ warn_ratio }}
+        and this_week.usage_baseline_weekly_events >= {{ min_baseline }}
+        and last_week.usage_baseline_weekly_events >= {{ min_baseline }}
+),
+
+feature_breadth_drop as (
+    select
+        now_days.account_id,
+        now_days.score_date,
+        'feature_breadth_drop' as alert_type,
+        'warning' as severity,
+        'core_features_used_30d' as evidence_metric,
+        cast(now_days.core_features_used_30d as {{ type_double() }}) as evidence_value,
+        cast(month_before.core_features_used_30d as {{ type_double() }}) as evidence_compared_to,
+        cast({{ var('alert_feature_breadth_drop') }} as {{ type_double() }}) as evidence_threshold
+    from signals as now_days
+    inner join signals as month_before
+        on
+            now_days.account_id = month_before.account_id
+            and cast({{ dbt.dateadd('day', -30, 'now_days.score_date') }} as date) = month_before.score_date
+    where month_before.core_features_used_30d - now_days.core_features_used_30d >= {{ var('alert_feature_breadth_drop') }}
+),
+
+key_user_inactive as (
+    select
+        account_id,
+        score_date,
+        'key_user_inactive' as alert_type,
+        case when inactive_key_users = key_users then 'critical' else 'warning' end as severity,
+        'inactive_key_users' as evidence_metric,
+        cast(inactive_key_users as {{ type_double() }}) as evidence_value,
+        cast(key_users as {{ type_double() }}) as evidence_compared_to,
+        cast({{ var('alert_key_user_inactive_days') }} as {{ type_double() }}) as evidence_threshold
+    from signals
+    where inactive_key_users > 0
+),
+
+new_detractor as (
+    select
+        account_id,
+        score_date,
+        'new_detractor' as alert_type,
+        'warning' as severity,
+        'lowest_detractor_score' as evidence_metric,
+        cast(lowest_detractor_score as {{ type_double() }}) as evidence_value,
+        cast({{ dbt.datediff('latest_detractor_date', 'score_date', 'day') }} as {{ type_double() }})
+            as evidence_compared_to,
+        cast(6 as {{ type_double() }}) as evidence_threshold
+    from signals
+    where latest_detractor_date is not null
+),
+
+urgent_ticket_overdue as (
+    select
+        account_id,
+        score_date,
+        'urgent_ticket_overdue' as alert_type,
+        'critical' as severity,
+        'oldest_urgent_ticket_age_days' as evidence_metric,
+        cast(oldest_urgent_ticket_age_days as {{ type_double() }}) as evidence_value,
+        cast(overdue_urgent_tickets as {{ type_double() }}) as evidence_compared_to,
+        cast({{ var('alert_urgent_ticket_open_days') }} as {{ type_double() }}) as evidence_threshold
+    from signals
+    where overdue_urgent_tickets > 0
+),
+
+renewal_at_risk as (
+    select
+        signals.account_id,
+        signals.score_date,
+        'renewal_at_risk' as alert_type,
+        'critical' as severity,
+        'days_to_renewal' as evidence_metric,
+        cast(signals.days_to_renewal as {{ type_double() }}) as evidence_value,
+        scores.health_score as evidence_compared_to,
+        cast({{ var('alert_renewal_window_days') }} as {{ type_double() }}) as evidence_threshold
+    from signals
+    inner join scores
+        on
+            signals.account_id = scores.account_id
+            and signals.score_date = scores.score_date
+    where
+        signals.days_to_renewal <= {{ var('alert_renewal_window_days') }}
+        and scores.health_band = 'red'
+),
+
+low_seat_utilisation as (
+    select
+        account_id,
+        score_date,
+        'low_seat_utilisation' as alert_type,
+        'warning' as severity,
+        'active_user_share' as evidence_metric,
+        active_user_share as evidence_value,
+        cast(licensed_seats as {{ type_double() }}) as evidence_compared_to,
+        cast({{ var('alert_seat_utilisation_below') }} as {{ type_double() }}) as evidence_threshold
+    from signals
+    where active_user_share < {{ var('alert_seat_utilisation_below') }}
+),
+
+detections as (
+    select * from usage_drop
+    union all
+    select * from feature_breadth_drop
+    union all
+    select * from key_user_inactive
+    union all
+    select * from new_detractor
+    union all
+    select * from urgent_ticket_overdue
+    union all
+    select * from renewal_at_risk
+    union all
+    select * from low_seat_utilisation
+),
+
+-- consecutive detection days share one island key (day number - rank)
+islands as (
+    select
+        *,
+        {{ dbt.datediff("cast('2000-01-01' as date)", 'score_date', 'day') }}
+        - row_number() over (partition by account_id, alert_type order by score_date) as episode_key
+    from detections
+),
+
+episodes as (
+    select
+        account_id,
+        alert_type,
+        episode_key,
+        min(score_date) as first_detected_date,
+        max(score_date) as last_detected_date,
+        count(*) as detected_days,
+        max(case when severity = 'critical' then 1 else 0 end) = 1 as was_ever_critical
+    from islands
+    group by account_id, alert_type, episode_key
+),
+
+latest_evidence as (
+    -- the evidence and severity of each episode's last detection day
+    select
+        islands.account_id,
+        islands.alert_type,
+        islands.episode_key,
+        islands.severity,
+        islands.evidence_metric,
+        islands.evidence_value,
+        islands.evidence_compared_to,
+        islands.evidence_threshold
+    from islands
+    inner join episodes
+        on
+            islands.account_id = episodes.account_id
+            and islands.alert_type = episodes.alert_type
+            and islands.episode_key = episodes.episode_key
+            and islands.score_date = episodes.last_detected_date
+),
+
+assignments as (
+    select
+        account_id,
+        csm_user_id,
+        start_date,
+        ends_on_date
+    from {{ ref('stg_crm__account_csm_assignments') }}
+),
+
+accounts as (
+    select
+        account_id,
+        owner_user_id
+    from {{ ref('stg_crm__accounts') }}
+)
+
+select
+    {{ dbt.hash(dbt.concat([
+        'episodes.account_id', "'|'", 'episodes.alert_type', "'|'",
+        dbt.cast('episodes.first_detected_date', dbt.type_string())
+    ])) }} as alert_id,
+    episodes.account_id,
+    episodes.alert_type,
+    latest_evidence.severity,
+    episodes.was_ever_critical,
+    episodes.first_detected_date,
+    episodes.last_detected_date,
+    cast(episodes.detected_days as integer) as detected_days,
+    case when episodes.last_detected_date = evaluated.last_evaluated_date then 'open' else 'closed' end as status,
+    case
+        when episodes.last_detected_date < evaluated.last_evaluated_date
+            then cast({{ dbt.dateadd('day', 1, 'episodes.last_detected_date') }} as date)
+    end as closed_date,
+    latest_evidence.evidence_metric,
+    cast(latest_evidence.evidence_value as {{ type_double() }}) as evidence_value,
+    cast(latest_evidence.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
+    latest_evidence.evidence_threshold,
+    -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
+    coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
+from episodes
+cross join evaluated
+inner join latest_evidence
+    on
+        episodes.account_id = latest_evidence.account_id
+        and episodes.alert_type = latest_evidence.alert_type
+        and episodes.episode_key = latest_evidence.episode_key
+left join assignments
+    on
+        episodes.account_id = assignments.account_id
+        and episodes.last_detected_date >= assignments.start_date
+        and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
+left join accounts on episodes.account_id = accounts.account_id
