@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
 
-.PHONY: help venv lock run nightly data ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean
+.PHONY: help venv lock run nightly data ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -29,7 +29,7 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)  ## Create the virtualenv with the locked dependencies
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml
-	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements.lock
 
 run: $(STAMP)  ## Generate sample data if none, run the nightly build in-process, print the KPI summary
 	$(BIN)/dbt parse --quiet
@@ -51,7 +51,7 @@ dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dbt parse --quiet
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m cs_warehouse.definitions
 
-test: $(STAMP) lint test-python test-dbt  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
+test: $(STAMP) browser lint test-python test-dbt test-semantic test-postgres  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
 
 test-python: $(STAMP)
 	$(BIN)/dbt parse --quiet
@@ -72,8 +72,20 @@ lint-python: $(STAMP)
 lint-sql: $(STAMP)
 	CSW_DBT_TARGET=lint $(BIN)/sqlfluff lint models --processes 2
 
-docs: $(STAMP)  ## dbt docs (lineage, column docs) into target/, offline
-	$(BIN)/dbt docs generate
+docs: $(STAMP)  ## dbt docs (lineage, column docs) into target/static_index.html, one file that opens offline
+	$(BIN)/dbt docs generate --static
 
 clean:  ## Remove generated data, the warehouse and build artefacts (keeps the virtualenv)
 	rm -rf data warehouse build target logs .dagster_home
+
+test-semantic: $(STAMP)  ## Validate the MetricFlow semantic models and metrics offline (no warehouse opened)
+	$(BIN)/python -m cs_warehouse.semantic_check
+
+browser:  ## Install headless Chromium for the report's browser test (idempotent; apt, needs root or sudo)
+	scripts/chromium.sh
+
+test-postgres: $(STAMP)  ## The PostgreSQL leg: a loopback server (scripts/postgres.sh), dbt build there, KPIs equal to DuckDB's
+	eval "$$(scripts/postgres.sh)" && $(BIN)/python -m pytest -q -m postgres tests/engines
+
+test-spark: $(STAMP)  ## The Spark leg: dbt build on a local SparkSession, KPIs equal to DuckDB's
+	$(BIN)/python -m pytest -q -m spark tests/engines

@@ -7,10 +7,11 @@
     end
 {%- endmacro %}
 
-{#- NPS (-100..100) from counts, null when fewer than var nps_min_responses responses (suppressed). -#}
+{#- NPS (-100..100) from counts, null when fewer than var nps_min_responses responses (suppressed).
+    Computed in double: PostgreSQL would otherwise divide in numeric and round differently. -#}
 {% macro nps_score(promoters, detractors, responses) -%}
     case
         when {{ responses }} < {{ var('nps_min_responses') }} then null
-        else 100.0 * ({{ promoters }} - {{ detractors }}) / {{ responses }}
+        else 100.0 * cast({{ promoters }} - {{ detractors }} as {{ type_double() }}) / {{ responses }}
     end
 {%- endmacro %}

@@ -11,6 +11,9 @@ set -euo pipefail
 PORT="${CSW_PG_PORT:-54329}"
 ROLE="${CSW_PG_USER:-cs_warehouse}"
 DATABASE="${CSW_PG_DATABASE:-cs_warehouse}"
+# BI serving (cs_warehouse.engines.pg_serving) publishes to its own database, apart from the dbt target's.
+SERVING_DATABASE="${CSW_PG_SERVING_DATABASE:-cs_serving}"
+READER_PASSWORD="${CSW_BI_READER_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}"
 PASSWORD="${CSW_PG_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')}"
 CLUSTER=csw
 
@@ -53,12 +56,16 @@ select format('create role %I login', :'role')
 where not exists (select from pg_roles where rolname = :'role') \gexec
 alter role :"role" with login createrole password :'password';
 SQL
-if [ -z "$(as_postgres psql -X -tA -p "$PORT" -d postgres -c "select 1 from pg_database where datname = '$DATABASE'")" ]; then
-  as_postgres createdb -p "$PORT" -O "$ROLE" "$DATABASE" >&2
-fi
+for db in "$DATABASE" "$SERVING_DATABASE"; do
+  if [ -z "$(as_postgres psql -X -tA -p "$PORT" -d postgres -c "select 1 from pg_database where datname = '$db'")" ]; then
+    as_postgres createdb -p "$PORT" -O "$ROLE" "$db" >&2
+  fi
+done
 
 printf 'export CSW_PG_HOST=127.0.0.1\n'
 printf 'export CSW_PG_PORT=%s\n' "$PORT"
 printf 'export CSW_PG_USER=%s\n' "$ROLE"
 printf 'export CSW_PG_PASSWORD=%s\n' "$PASSWORD"
 printf 'export CSW_PG_DATABASE=%s\n' "$DATABASE"
+printf 'export CSW_PG_SERVING_DATABASE=%s\n' "$SERVING_DATABASE"
+printf 'export CSW_BI_READER_PASSWORD=%s\n' "$READER_PASSWORD"

@@ -137,7 +137,7 @@ select
     accounts.segment,
     accounts.industry,
     accounts.prefecture,
-    accounts.employee_count,
+    cast(accounts.employee_count as integer) as employee_count,
     cast(accounts.created_at as {{ dbt.type_timestamp() }}) as created_at,
 
     -- plan, owner and coverage
@@ -156,7 +156,7 @@ select
     first_paid.first_paid_month,
     case
         when first_paid.first_paid_month is not null
-            then cast({{ dbt.datediff('first_paid.first_paid_month', 'latest_month.month', 'month') }} as integer)
+            then cast({{ dbt.datediff('first_paid.first_paid_month', 'latest_month.month', 'month') }} as integer)  -- noqa: LT05
     end as tenure_months,
     {{ tenure_band(dbt.datediff('first_paid.first_paid_month', 'latest_month.month', 'month')) }} as tenure_band,
 
@@ -174,8 +174,8 @@ select
     -- usage
     activity.last_login_date,
     activity.last_active_date,
-    signals.active_users_30d,
-    signals.licensed_seats,
+    cast(signals.active_users_30d as integer) as active_users_30d,
+    cast(signals.licensed_seats as integer) as licensed_seats,
     cast(signals.active_user_share as {{ type_double() }}) as seat_utilisation,
 
     -- voice of the customer and support

@@ -7,10 +7,10 @@ from cs_warehouse.defs.ingestion import ingest_exports, product_events, reconcil
 from cs_warehouse.defs.jobs import landing_files_sensor, nightly_build, nightly_failure_notifier, nightly_schedule
 from cs_warehouse.defs.publish import serving_marts
 from cs_warehouse.defs.quality import quality_checks
-from cs_warehouse.defs.reports import kpi_summary_report
+from cs_warehouse.defs.reports import kpi_report, kpi_summary_report
 
 defs = dg.Definitions(
-    assets=[ingest_exports, product_events, dbt_models, serving_marts, kpi_summary_report],
+    assets=[ingest_exports, product_events, dbt_models, serving_marts, kpi_summary_report, kpi_report],
     asset_checks=[*reconciliation_checks, *quality_checks],
     jobs=[nightly_build],
     schedules=[nightly_schedule],

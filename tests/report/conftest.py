@@ -129,11 +129,11 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
         base = rng.uniform(20, 95)
         for d in range(100):
             score = max(0.0, min(100.0, base + rng.uniform(-8, 8)))
-            band = "Red" if score < 40 else "Yellow" if score < 70 else "Green"
+            band = "red" if score < 40 else "yellow" if score < 70 else "green"
             health_rows.append((account, last_day - dt.timedelta(days=d), score, band))
     _insert(
         con,
-        "mart_health_scores",
+        "mart_health_score_daily",
         "account_id varchar, score_date date, health_score double, health_band varchar",
         health_rows,
     )
@@ -147,8 +147,8 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
             for i, (a, kind, sev) in enumerate(
                 [
                     (accounts[0], "usage_drop", "critical"),
-                    (accounts[0], "new_detractor", "warn"),
-                    (accounts[3], "low_seat_utilisation", "warn"),
+                    (accounts[0], "new_detractor", "warning"),
+                    (accounts[3], "low_seat_utilisation", "warning"),
                 ]
             )
         ],
@@ -156,8 +156,8 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "customer_360",
-        "account_id varchar, account_name varchar, owner_csm_name varchar, health_score double, health_band varchar, "
-        "arr decimal(18, 2), open_alerts integer",
+        "account_id varchar, account_name varchar, owner_csm_user_id varchar, health_score double, "
+        "health_band varchar, arr decimal(18, 2), open_alerts integer",
         [
             (
                 a,
@@ -175,7 +175,7 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_kpi_targets",
-        "kpi varchar, month date, target double, actual double, status varchar",
+        "kpi_key varchar, month date, target_value double, actual_value double, status varchar",
         [
             ("nrr_12m", month, 1.1, 1.05, "behind"),
             ("logo_churn_rate", month, 0.02, 0.01, "on_track"),

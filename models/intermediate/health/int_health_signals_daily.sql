@@ -21,7 +21,8 @@
 {%- set baseline_last = var('alert_usage_baseline_last_week') | int %}
 {%- set support_days = var('health_support_window_days') | int %}
 {%- set feature_window = var('feature_window_days') | int %}
-{%- set key_user_window = var('alert_key_user_inactive_days') | int %}
+{%- set covers = "active_days.score_date >= spans.span_from_date and "
+    ~ "(spans.span_to_date is null or active_days.score_date <= spans.span_to_date)" %}
 {%- set urgent_window = var('alert_urgent_ticket_open_days') | int %}
 {%- set detractor_window = var('alert_detractor_days') | int %}
 {%- set nps_window = var('health_nps_lookback_days') | int %}
@@ -104,9 +105,9 @@ spine as (
     cross join spine_bounds
     inner join days
         on
-            days.score_date >= account_starts.first_item_date
-            and days.score_date >= spine_bounds.first_spine_date
-            and days.score_date >= spine_bounds.history_start_date
+            account_starts.first_item_date <= days.score_date
+            and spine_bounds.first_spine_date <= days.score_date
+            and spine_bounds.history_start_date <= days.score_date
             and days.score_date <= {{ as_of_date() }}
 ),
 
@@ -222,7 +223,8 @@ core_feature_spans as (
         feature_code,
         activity_date as covered_from_date,
         case
-            when next_use_date is not null
+            when
+                next_use_date is not null
                 and next_use_date <= cast({{ dbt.dateadd('day', feature_window - 1, 'activity_date') }} as date)
                 then cast({{ dbt.dateadd('day', -1, 'next_use_date') }} as date)
             else cast({{ dbt.dateadd('day', feature_window - 1, 'activity_date') }} as date)
@@ -268,76 +270,21 @@ features_used as (
     group by active_days.account_id, active_days.score_date
 ),
 
-key_users as (
-    select
-        product_users.user_id,
-        product_users.account_id,
-        -- users registered before the event history are measured from its first day
-        case
-            when cast({{ to_reporting_time('product_users.registered_at') }} as date) < history.history_start_date
-                then history.history_start_date
-            else cast({{ to_reporting_time('product_users.registered_at') }} as date)
-        end as counted_from_date,
-        cast({{ to_reporting_time('product_users.deactivated_at') }} as date) as deactivated_date
-    from {{ ref('stg_product__users') }} as product_users
-    cross join history
-    where product_users.is_key_user
-),
-
-key_user_activity as (
-    select
-        key_users.user_id,
-        user_daily.activity_date,
-        lead(user_daily.activity_date) over (
-            partition by key_users.user_id order by user_daily.activity_date
-        ) as next_activity_date,
-        row_number() over (partition by key_users.user_id order by user_daily.activity_date) as activity_rank
-    from key_users
-    inner join {{ ref('int_usage_user_daily') }} as user_daily on key_users.user_id = user_daily.user_id
-    where user_daily.activity_date <= {{ as_of_date() }}
-),
-
--- spans of days on which a key user has been inactive for key_user_days days or more: after each active
--- day until the day before the next one, and from registration until the first active day
-key_user_inactive_spans as (
-    select
-        key_user_activity.user_id,
-        key_user_activity.activity_date as inactive_since_date,
-        cast({{ dbt.dateadd('day', key_user_window, 'key_user_activity.activity_date') }} as date) as span_from_date,
-        cast({{ dbt.dateadd('day', -1, 'key_user_activity.next_activity_date') }} as date) as span_to_date
-    from key_user_activity
-    union all
-    select
-        key_users.user_id,
-        key_users.counted_from_date as inactive_since_date,
-        cast({{ dbt.dateadd('day', key_user_window, 'key_users.counted_from_date') }} as date) as span_from_date,
-        cast({{ dbt.dateadd('day', -1, 'first_activity.activity_date') }} as date) as span_to_date
-    from key_users
-    left join key_user_activity as first_activity
-        on
-            key_users.user_id = first_activity.user_id
-            and first_activity.activity_rank = 1
-),
-
-key_user_days as (
+key_user_status as (
     select
         active_days.account_id,
         active_days.score_date,
-        count(distinct key_users.user_id) as key_users,
-        count(distinct inactive.user_id) as inactive_key_users,
-        max({{ dbt.datediff('inactive.inactive_since_date', 'active_days.score_date', 'day') }})
-            as max_key_user_inactive_days
+        count(distinct spans.user_id) as key_users,
+        count(distinct case when {{ covers }} then spans.user_id end) as inactive_key_users,
+        max(case
+            when {{ covers }} then {{ dbt.datediff('spans.inactive_since_date', 'active_days.score_date', 'day') }}
+        end) as max_key_user_inactive_days
     from active_days
-    inner join key_users
+    inner join {{ ref('int_health_key_user_spans') }} as spans
         on
-            active_days.account_id = key_users.account_id
-            and active_days.score_date >= key_users.counted_from_date
-            and (key_users.deactivated_date is null or active_days.score_date < key_users.deactivated_date)
-    left join key_user_inactive_spans as inactive
-        on
-            key_users.user_id = inactive.user_id
-            and active_days.score_date >= inactive.span_from_date
-            and (inactive.span_to_date is null or active_days.score_date <= inactive.span_to_date)
+            active_days.account_id = spans.account_id
+            and active_days.score_date >= spans.counted_from_date
+            and (spans.deactivated_date is null or active_days.score_date < spans.deactivated_date)
     group by active_days.account_id, active_days.score_date
 ),
 
@@ -360,7 +307,8 @@ nps_spans as (
         nps_score,
         responded_date,
         case
-            when next_responded_date is not null
+            when
+                next_responded_date is not null
                 and next_responded_date <= cast({{ dbt.dateadd('day', nps_window - 1, 'responded_date') }} as date)
                 then cast({{ dbt.dateadd('day', -1, 'next_responded_date') }} as date)
             else cast({{ dbt.dateadd('day', nps_window - 1, 'responded_date') }} as date)
@@ -514,12 +462,12 @@ final as (
 
         -- renewal
         renewal_days.next_renewal_date,
-        {{ dbt.datediff('active_days.score_date', 'renewal_days.next_renewal_date', 'day') }} as days_to_renewal,
+        {{ dbt.datediff('active_days.score_date', 'renewal_days.next_renewal_date', 'day') }} as days_to_renewal,  -- noqa: LT05
 
         -- key users (admins and champions)
-        coalesce(key_user_days.key_users, 0) as key_users,
-        coalesce(key_user_days.inactive_key_users, 0) as inactive_key_users,
-        key_user_days.max_key_user_inactive_days
+        coalesce(key_user_status.key_users, 0) as key_users,
+        coalesce(key_user_status.inactive_key_users, 0) as inactive_key_users,
+        key_user_status.max_key_user_inactive_days
     from active_days
     inner join windows
         on
@@ -555,10 +503,10 @@ final as (
         on
             active_days.account_id = renewal_days.account_id
             and active_days.score_date = renewal_days.score_date
-    left join key_user_days
+    left join key_user_status
         on
-            active_days.account_id = key_user_days.account_id
-            and active_days.score_date = key_user_days.score_date
+            active_days.account_id = key_user_status.account_id
+            and active_days.score_date = key_user_status.score_date
 )
 
 select * from final

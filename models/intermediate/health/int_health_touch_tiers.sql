@@ -43,9 +43,11 @@ valued as (
         coalesce(by_segment.churn_rate, company.churn_rate) as churn_rate_at_start,
         cast(case
             when coalesce(by_segment.churn_rate, company.churn_rate) is not null
-                then account_months.mrr_start * {{ var('gross_margin') }}
-                / coalesce(by_segment.churn_rate, company.churn_rate)
-            else account_months.mrr_start * {{ var('gross_margin') }}
+                then
+                    account_months.mrr_start * {{ var('gross_margin') }}
+                    / coalesce(by_segment.churn_rate, company.churn_rate)
+            else
+                account_months.mrr_start * {{ var('gross_margin') }}
                 * {{ var('touch_tier_fallback_lifetime_months') }}
         end as decimal(18, 2)) as ltv_at_start
     from account_months

@@ -88,14 +88,14 @@ monthly as (
         sum(case when is_same_month_churn then 1 else 0 end) as same_month_churn_count,
         sum(case when is_upsell then 1 else 0 end) as upsell_accounts,
         sum(case when is_cross_sell then 1 else 0 end) as cross_sell_accounts,
-        -- the bridge
-        sum(mrr_start) as mrr_at_start,
-        sum(case when movement = 'new' then mrr_end else 0 end) as new_mrr,
-        sum(case when movement = 'reactivation' then mrr_end else 0 end) as reactivation_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'contraction' then -mrr_change else 0 end) as contraction_mrr,
-        sum(case when movement = 'churn' then mrr_start else 0 end) as churned_mrr,
-        sum(mrr_end) as mrr
+        -- the bridge; decimal(38, 2) is what DuckDB's sum gives, spelled out so every engine keeps the scale
+        cast(sum(mrr_start) as decimal(38, 2)) as mrr_at_start,
+        cast(sum(case when movement = 'new' then mrr_end else 0 end) as decimal(38, 2)) as new_mrr,
+        cast(sum(case when movement = 'reactivation' then mrr_end else 0 end) as decimal(38, 2)) as reactivation_mrr,
+        cast(sum(case when movement = 'expansion' then mrr_change else 0 end) as decimal(38, 2)) as expansion_mrr,
+        cast(sum(case when movement = 'contraction' then -mrr_change else 0 end) as decimal(38, 2)) as contraction_mrr,
+        cast(sum(case when movement = 'churn' then mrr_start else 0 end) as decimal(38, 2)) as churned_mrr,
+        cast(sum(mrr_end) as decimal(38, 2)) as mrr
     from sliced
     group by slice_segment, month_start_date
 ),
@@ -112,15 +112,15 @@ rates as (
         twelve_month.mrr_retained_12m,
         case
             when months.is_complete then
-                cast(monthly.churned_accounts as double) / nullif(monthly.accounts_at_start, 0)
+                cast(monthly.churned_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
         end as logo_churn_rate,
         case
             when months.is_complete then
-                cast(monthly.churned_mrr + monthly.contraction_mrr as double) / nullif(monthly.mrr_at_start, 0)
+                cast(monthly.churned_mrr + monthly.contraction_mrr as {{ type_double() }}) / nullif(monthly.mrr_at_start, 0)
         end as gross_revenue_churn_rate,
         case
             when months.is_complete then
-                cast(monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr as double)
+                cast(monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr as {{ type_double() }})
                 / nullif(monthly.mrr_at_start, 0)
         end as net_revenue_churn_rate,
         case
@@ -129,38 +129,38 @@ rates as (
                     monthly.mrr_at_start
                     + monthly.expansion_mrr
                     - monthly.contraction_mrr
-                    - monthly.churned_mrr as double
+                    - monthly.churned_mrr as {{ type_double() }}
                 )
                 / nullif(monthly.mrr_at_start, 0)
         end as nrr_monthly,
         case
             when months.is_complete then
-                cast(monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr as double)
+                cast(monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr as {{ type_double() }})
                 / nullif(monthly.mrr_at_start, 0)
         end as grr_monthly,
         case
             when months.is_complete then
-                cast(twelve_month.mrr_now_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
+                cast(twelve_month.mrr_now_12m as {{ type_double() }}) / nullif(twelve_month.mrr_base_12m, 0)
         end as nrr_12m,
         case
             when months.is_complete then
-                cast(twelve_month.mrr_retained_12m as double) / nullif(twelve_month.mrr_base_12m, 0)
+                cast(twelve_month.mrr_retained_12m as {{ type_double() }}) / nullif(twelve_month.mrr_base_12m, 0)
         end as grr_12m,
         case
             when months.is_complete then
-                cast(monthly.retained_accounts as double) / nullif(monthly.accounts_at_start, 0)
+                cast(monthly.retained_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
         end as customer_retention_rate,
         case
             when months.is_complete then
-                cast(monthly.upsell_accounts as double) / nullif(monthly.accounts_at_start, 0)
+                cast(monthly.upsell_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
         end as upsell_rate,
         case
             when months.is_complete then
-                cast(monthly.cross_sell_accounts as double) / nullif(monthly.accounts_at_start, 0)
+                cast(monthly.cross_sell_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
         end as cross_sell_rate,
         case
             when months.is_complete then
-                cast(monthly.mrr as double) / nullif(monthly.paying_accounts, 0)
+                cast(monthly.mrr as {{ type_double() }}) / nullif(monthly.paying_accounts, 0)
         end as arpa
     from monthly
     inner join months on monthly.month_start_date = months.month_start_date

@@ -70,7 +70,8 @@ feature_breadth_drop as (
         on
             now_days.account_id = month_before.account_id
             and cast({{ dbt.dateadd('day', -30, 'now_days.score_date') }} as date) = month_before.score_date
-    where month_before.core_features_used_30d - now_days.core_features_used_30d >= {{ var('alert_feature_breadth_drop') }}
+    where
+        month_before.core_features_used_30d - now_days.core_features_used_30d >= {{ var('alert_feature_breadth_drop') }}
 ),
 
 key_user_inactive as (
@@ -95,7 +96,7 @@ new_detractor as (
         'warning' as severity,
         'lowest_detractor_score' as evidence_metric,
         cast(lowest_detractor_score as {{ type_double() }}) as evidence_value,
-        cast({{ dbt.datediff('latest_detractor_date', 'score_date', 'day') }} as {{ type_double() }})
+        cast({{ dbt.datediff('latest_detractor_date', 'score_date', 'day') }} as {{ type_double() }})  -- noqa: LT05
             as evidence_compared_to,
         cast(6 as {{ type_double() }}) as evidence_threshold
     from signals

@@ -39,7 +39,7 @@ churn_dates as (
         on
             churn_months.account_id = items.account_id
             and items.monthly_amount > 0
-            and items.valid_to_date > churn_months.month_start_date
+            and churn_months.month_start_date < items.valid_to_date
             and items.valid_to_date <= cast({{ dbt.dateadd('month', 1, 'churn_months.month_start_date') }} as date)
     group by churn_months.account_id, churn_months.month_start_date
 ),
@@ -55,7 +55,7 @@ labelled as (
     left join churn_dates
         on
             snapshots.account_id = churn_dates.account_id
-            and churn_dates.churn_date > snapshots.snapshot_date
+            and snapshots.snapshot_date < churn_dates.churn_date
             and churn_dates.churn_date <= cast({{ dbt.dateadd('day', horizon, 'snapshots.snapshot_date') }} as date)
     group by snapshots.account_id, snapshots.snapshot_date, snapshots.health_score, snapshots.health_band
 ),
@@ -83,7 +83,7 @@ bands as (
     select
         snapshot_date,
         health_band,
-        count(*) as accounts,
+        count(*) as accounts,  -- noqa: RF04
         sum(is_churned) as churned_accounts,
         avg(health_score) as avg_health_score
     from labelled
@@ -96,7 +96,7 @@ select
     months.fiscal_quarter,
     bands.health_band,
     case bands.health_band when 'red' then 1 when 'yellow' then 2 else 3 end as band_order,
-    cast(bands.accounts as integer) as accounts,
+    cast(bands.accounts as integer) as accounts,  -- noqa: RF04
     cast(bands.churned_accounts as integer) as churned_accounts,
     {{ safe_ratio('bands.churned_accounts', 'bands.accounts') }} as churn_rate,
     cast(bands.avg_health_score as {{ type_double() }}) as avg_health_score,

@@ -122,22 +122,22 @@ scores as (
         max(touch_tier) as touch_tier,
         case
             when max(scored_weight) > 0
-                then round(
-                    10.0 * sum(case when component_points is not null then component_weight * component_points end)
-                    / max(scored_weight),
+                then {{ round_double(
+                    '10.0 * sum(case when component_points is not null then component_weight * component_points end)'
+                    ~ ' / max(scored_weight)',
                     2
-                )
+                ) }}
         end as health_score,
         sum(case when component_points is not null and component_weight > 0 then 1 else 0 end) as components_scored,
-        {%- for component in components %}
-            max(case when component = '{{ component }}' then component_value end) as {{ component }}_value,
-            max(case when component = '{{ component }}' then component_points end) as {{ component }}_points,
-            max(case when component = '{{ component }}' then component_weight end) as {{ component }}_weight,
-            max(case
-                when component = '{{ component }}' and component_points is not null and scored_weight > 0
-                    then round(10.0 * component_weight * component_points / scored_weight, 2)
-            end) as {{ component }}_contribution{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for component in components %}
+        max(case when component = '{{ component }}' then component_value end) as {{ component }}_value,
+        max(case when component = '{{ component }}' then component_points end) as {{ component }}_points,
+        max(case when component = '{{ component }}' then component_weight end) as {{ component }}_weight,
+        max(case
+            when component = '{{ component }}' and component_points is not null and scored_weight > 0
+                then {{ round_double('10.0 * component_weight * component_points / scored_weight', 2) }}
+            end) as {{ component }}_contribution{{ ',' if not loop.last }}  -- noqa: LT02
+    {%- endfor %}
     from weighted
     group by account_id, score_date
 ),
@@ -170,13 +170,13 @@ select
     {{ health_band('earlier_scores.health_score') }} as health_band_30d_ago,
     cast(scores.health_score - earlier_scores.health_score as {{ type_double() }}) as health_score_change_30d,
     cast(scores.components_scored as integer) as components_scored,
-    {%- for component in components %}
-        scores.{{ component }}_value,
-        cast(scores.{{ component }}_points as integer) as {{ component }}_points,
-        cast(scores.{{ component }}_weight as {{ type_double() }}) as {{ component }}_weight,
-        cast(scores.{{ component }}_contribution as {{ type_double() }}) as {{ component }}_contribution
-        {{- ',' if not loop.last }}
-    {%- endfor %}
+{%- for component in components %}
+    scores.{{ component }}_value,
+    cast(scores.{{ component }}_points as integer) as {{ component }}_points,
+    cast(scores.{{ component }}_weight as {{ type_double() }}) as {{ component }}_weight,
+    cast(scores.{{ component }}_contribution as {{ type_double() }}) as {{ component }}_contribution
+    {{- ',' if not loop.last }}
+{%- endfor %}
 from scores
 left join earlier_scores
     on

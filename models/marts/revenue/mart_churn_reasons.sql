@@ -58,7 +58,7 @@ select
     cast(with_totals.answers_with_text as integer) as answers_with_text,
     case
         when with_totals.is_complete then
-            cast(with_totals.churned_accounts as double) / with_totals.month_churned_accounts
+            cast(with_totals.churned_accounts as {{ type_double() }}) / with_totals.month_churned_accounts
     end as share_of_month_churn
 from with_totals
 left join reasons on with_totals.reason_code = reasons.reason_code

@@ -35,11 +35,11 @@ select
     cast(grouped.renewed_mrr as decimal(18, 2)) as renewed_mrr,
     case
         when months.is_complete and grouped.contracts_undecided = 0
-            then cast(grouped.contracts_renewed as double) / grouped.contracts_due
+            then cast(grouped.contracts_renewed as {{ type_double() }}) / grouped.contracts_due
     end as renewal_rate_logo,
     case
         when months.is_complete and grouped.contracts_undecided = 0
-            then cast(grouped.renewed_mrr as double) / nullif(grouped.expiring_mrr, 0)
+            then cast(grouped.renewed_mrr as {{ type_double() }}) / nullif(grouped.expiring_mrr, 0)
     end as renewal_rate_amount
 from grouped
 inner join months on grouped.due_month = months.month_start_date

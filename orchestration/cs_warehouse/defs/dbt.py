@@ -32,14 +32,34 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """`dbt build` for the selected models: seeds, models, data tests and unit tests in dependency order."""
+    invocation = dbt.cli(["build"], context=context)
     try:
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from invocation.stream()
     finally:
-        # dagster-dbt keeps a read-only DuckDB handle in this process for metadata; a retry or the next
-        # writer (the publish step, the next run) would find the file locked, so release it here.
-        from dbt.adapters.factory import reset_adapters
+        # If reading dbt's events failed midway, dbt may still be running and holding the warehouse's
+        # write lock; stop it so that a retry, or the next run, can open the file.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait(timeout=60)
+        release_in_process_dbt_handles()
 
-        reset_adapters()
+
+def release_in_process_dbt_handles() -> None:
+    """Close any DuckDB handle dagster-dbt's in-process adapter opened (it reads metadata read-only).
+
+    DuckDB admits one writer per file: a handle left open makes any later writer fail on the file lock.
+    """
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing held in this process
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -18,8 +18,8 @@ def connection_settings() -> dict[str, object]:
 
 
 def connect(**overrides: object):
-    settings = connection_settings() | overrides
-    return psycopg2.connect(connect_timeout=10, application_name="cs_warehouse", **settings)
+    settings = {"connect_timeout": 10, "application_name": "cs_warehouse"} | connection_settings() | overrides
+    return psycopg2.connect(**settings)
 
 
 def quote_ident(name: str) -> str:

@@ -1,9 +1,10 @@
 """What the report reads from the serving copy.
 
 The revenue and usage marts are public tables with fixed names (KPI_SPEC.md "Public tables"). The health,
-alert and KPI-target marts arrive later and their exact column names are theirs to choose, so those
-sections look the table up by name and pick columns from a short list of candidates; a section whose mart
-is missing comes back as `Missing` and the page says so instead of failing the nightly job.
+alert and KPI-target marts (mart_health_score_daily, mart_churn_risk_alerts, mart_kpi_targets, customer_360)
+are newer and not in every serving copy yet, so those sections look their table up by name and pick
+columns from a short list (the current names first); a section whose mart is missing comes back as
+`Missing` and the page says so instead of failing the nightly job.
 """
 
 from __future__ import annotations
@@ -207,14 +208,12 @@ def load_nps(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def load_targets(
     con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], month: dt.date | None
 ) -> dict[str, dict[str, Any]] | Missing:
-    name = find_table(
-        tables, ("mart_kpi_targets", "kpi_targets", "fct_kpi_targets"), "target", ("kpi|kpi_key", "target")
-    )
+    name = find_table(tables, ("mart_kpi_targets", "kpi_targets"), "target", ("kpi_key|kpi", "target_value|target"))
     if name is None:
         return Missing(("kpi_targets",))
     cols = tables[name]
-    kpi, target = pick(cols, "kpi", "kpi_key", "metric"), pick(cols, "target", "target_value")
-    actual, status = pick(cols, "actual", "actual_value"), pick(cols, "status", "target_status")
+    kpi, target = pick(cols, "kpi_key", "kpi", "metric"), pick(cols, "target_value", "target")
+    actual, status = pick(cols, "actual_value", "actual"), pick(cols, "status", "target_status")
     month_col = pick(cols, "month", "period_month", "target_month")
     select = [f"{_q(kpi)} as kpi", f"{_q(target)} as target"]
     select += [f"{_q(actual)} as actual" if actual else "null as actual"]
@@ -244,7 +243,7 @@ def load_health(
 ) -> dict[str, Any] | Missing:
     name = find_table(
         tables,
-        ("mart_health_scores", "mart_account_health_daily", "mart_health_daily", "fct_health_scores", "mart_health"),
+        ("mart_health_score_daily", "mart_health_scores", "mart_account_health_daily", "mart_health_daily"),
         "health",
         ("health_band|band", "score_date|as_of_date|report_date|date|day|snapshot_date"),
     )
@@ -283,7 +282,7 @@ def load_at_risk(
         return Missing(("customer_360",))
     cols = tables[c360]
     name = pick(cols, "account_name", "name")
-    owner = pick(cols, "owner_csm_name", "csm_name", "owner_csm", "owner_name", "owner_csm_id", "csm_id")
+    owner = pick(cols, "owner_csm_name", "csm_name", "owner_csm", "owner_csm_user_id", "owner_csm_id", "csm_user_id")
     score = pick(cols, "health_score", "current_health_score")
     band = pick(cols, "health_band", "current_health_band")
     arr = pick(cols, "arr", "arr_jpy", "current_arr")
@@ -294,14 +293,17 @@ def load_at_risk(
 
     alert_filter = f" or coalesce(try_cast({_q(alerts_n)} as integer), 0) > 0" if alerts_n else ""
     band_filter = f"lower(cast({_q(band)} as varchar)) = 'red'" if band else "false"
+    # Prospects and former customers have no revenue to save; the list is for accounts still paying.
+    paying = pick(cols, "is_paying_customer", "is_paying")
+    paying_filter = f"{_q(paying)} and " if paying else ""
     rows = _rows(
         con,
         f"""
         select account_id, {col(name, "account_name")}, {col(owner, "owner_csm")}, {col(score, "health_score")},
                {col(band, "health_band")}, {col(arr, "arr")}, {col(alerts_n, "open_alerts")}
         from {SCHEMA}.{_q(c360)}
-        where {band_filter}{alert_filter}
-        order by {_q(arr) if arr else "account_id"} desc nulls last
+        where {paying_filter}({band_filter}{alert_filter})
+        order by {band_filter} desc, {_q(arr) if arr else "account_id"} desc nulls last
         limit {limit}
         """,
     )

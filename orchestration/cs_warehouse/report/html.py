@@ -364,7 +364,7 @@ def at_risk_html(data: ReportData, lang: str) -> str:
             f"<td>{escape(str(row['account_name'] or row['account_id']))}</td>"
             f"<td>{escape(str(row['owner_csm'] or '–'))}</td>"
             f'<td class="num" data-sort="{score if score is not None else -1}">{fmt_int(score)}</td>'
-            f'<td><span class="badge {escape(band.lower())}">{escape(band or "–")}</span></td>'
+            f'<td><span class="badge {escape(band.lower())}">{escape(band.capitalize() or "–")}</span></td>'
             f'<td class="num" data-sort="{row["arr"] or 0}">{escape(fmt_yen(row["arr"], lang))}</td>'
             f"<td>{alert_html}</td>"
             "</tr>"

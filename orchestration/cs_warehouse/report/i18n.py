@@ -99,8 +99,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "band_yellow": ("Yellow（注意）", "Yellow"),
     "band_green": ("Green（良好）", "Green"),
     "at_risk_note": (
-        "ヘルスバンドが Red、または未対応のアラートがあるアカウント（ARRの大きい順）。",
-        "Accounts in the Red band or with open alerts, largest ARR first.",
+        "ヘルスバンドが Red、または未対応のアラートがある有償アカウント（Red を先頭に ARR の大きい順）。",
+        "Paying accounts in the Red band or with open alerts; Red first, then by ARR.",
     ),
     "account": ("アカウント", "Account"),
     "owner_csm": ("担当CSM", "Owner CSM"),

@@ -1,0 +1,104 @@
+"""Validate the semantic layer (MetricFlow semantic models and metrics) without touching a warehouse.
+
+`mf validate-configs` reads `target/semantic_manifest.json` of the project directory and opens the
+warehouse for its data checks; DuckDB admits one writer per file, so CI cannot run it beside a build.
+This check gives the same semantic verdict offline:
+
+1. `dbt parse` against the in-memory `lint` target, into a private target directory: dbt builds the
+   semantic manifest and refuses one whose semantic models or metrics are broken.
+2. MetricFlow's own validator over that manifest (the rules `mf validate-configs` applies before its
+   warehouse step), so errors are listed by metric.
+3. The project's rule: every metric carries `config.meta.label_ja` (the Japanese label reports and BI show).
+
+Run `python -m cs_warehouse.semantic_check [--project-dir DIR]`; exit status 1 on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cs_warehouse.settings import PROJECT_DIR
+
+
+def _dbt_executable() -> str:
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def parse_project(project_dir: Path, target_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CSW_DBT_TARGET": "lint",
+        "DBT_TARGET_PATH": str(target_dir),
+        "DBT_LOG_PATH": str(target_dir / "logs"),
+        "DBT_PROFILES_DIR": str(project_dir),
+        # A partial parse could reuse a manifest from before the edit being checked.
+        "DBT_PARTIAL_PARSE": "false",
+    }
+    return subprocess.run(
+        [_dbt_executable(), "parse", "--project-dir", str(project_dir), "--no-use-colors"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def metricflow_issues(semantic_manifest_path: Path) -> list[str]:
+    from metricflow_semantic_interfaces.protocols.semantic_manifest import SemanticManifest
+    from metricflow_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
+    from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
+
+    manifest = parse_manifest_from_dbt_generated_manifest(semantic_manifest_path.read_text())
+    result = SemanticManifestValidator[SemanticManifest]().validate_semantic_manifest(manifest)
+    return [issue.as_readable_str() for issue in result.errors]
+
+
+def label_issues(manifest_path: Path) -> list[str]:
+    manifest = json.loads(manifest_path.read_text())
+    issues = []
+    for node in manifest.get("metrics", {}).values():
+        if node.get("package_name") != manifest["metadata"].get("project_name"):
+            continue
+        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
+        if not str(meta.get("label_ja") or "").strip():
+            issues.append(f"metric {node['name']}: config.meta.label_ja (Japanese label) is missing")
+    return issues
+
+
+def validate(project_dir: Path) -> tuple[list[str], int]:
+    """Errors found (empty = valid) and the number of metrics checked."""
+    with tempfile.TemporaryDirectory(prefix="csw-semantic-") as tmp:
+        target_dir = Path(tmp)
+        parsed = parse_project(project_dir, target_dir)
+        if parsed.returncode != 0:
+            tail = "\n".join((parsed.stdout + parsed.stderr).strip().splitlines()[-25:])
+            return [f"dbt parse failed (semantic manifest rejected or project invalid):\n{tail}"], 0
+        semantic_manifest = target_dir / "semantic_manifest.json"
+        errors = metricflow_issues(semantic_manifest) + label_issues(target_dir / "manifest.json")
+        metrics = len(json.loads(semantic_manifest.read_text()).get("metrics", []))
+    return errors, metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
+    args = parser.parse_args(argv)
+    errors, metrics = validate(args.project_dir.resolve())
+    if errors:
+        print(f"Semantic layer: {len(errors)} error(s)", file=sys.stderr)
+        for error in errors:
+            print(f"- {error}", file=sys.stderr)
+        return 1
+    print(f"Semantic layer valid: {metrics} metrics, every one with a Japanese label.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

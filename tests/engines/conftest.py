@@ -1,0 +1,76 @@
+"""Shared builds for the engine tests: one small generated dataset, ingested into DuckDB once per session
+and built there with dbt; each engine leg copies its raw schema from that warehouse and builds on its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cs_warehouse.settings import PROJECT_DIR
+
+AS_OF = "2026-09-30"
+DATASET = ["--accounts", "40", "--months", "14", "--seed", "3", "--end-date", AS_OF]
+BIN = Path(sys.executable).parent
+# A whole dbt build of the project on the small dataset takes well under a minute on DuckDB and PostgreSQL
+# and a few minutes on local Spark; the bound only stops a hung engine from hanging CI.
+BUILD_TIMEOUT_S = int(os.environ.get("CSW_ENGINE_TEST_TIMEOUT", "1500"))
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["CSW_DUCKDB_PATH"])
+
+    def run(self, *args: str, target: str | None = None) -> subprocess.CompletedProcess:
+        env = dict(self.env)
+        if target:
+            env["DBT_TARGET_PATH"] = str(self.root / f"target_{target}")
+            env["DBT_LOG_PATH"] = str(self.root / f"logs_{target}")
+        result = subprocess.run(
+            list(args), cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
+        )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+            pytest.fail(f"{' '.join(args[:4])} failed ({result.returncode}):\n{tail}")
+        return result
+
+    def dbt_build(self, target: str) -> subprocess.CompletedProcess:
+        return self.run(
+            str(BIN / "dbt"), "build", "--target", target, "--vars", f"{{as_of_date: '{AS_OF}'}}", target=target
+        )
+
+    def load_raw(self, target: str) -> subprocess.CompletedProcess:
+        return self.run(sys.executable, "-m", "cs_warehouse.engines", "load-raw", "--target", target)
+
+
+@pytest.fixture(scope="session")
+def engine_workspace(tmp_path_factory) -> Workspace:
+    """The DuckDB reference: generated landing data, ingested and built with every dbt test."""
+    root = tmp_path_factory.mktemp("engines")
+    env = dict(os.environ)
+    env.update(
+        {
+            "CSW_LANDING_DIR": str(root / "landing"),
+            "CSW_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+            "CSW_SPARK_DIR": str(root / "spark"),
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "PYTHONPATH": str(PROJECT_DIR / "orchestration"),
+        }
+    )
+    env.pop("CSW_DBT_TARGET", None)
+    workspace = Workspace(root, env)
+    workspace.run(sys.executable, "-m", "cs_warehouse.generator", "--out", str(root / "landing"), *DATASET)
+    workspace.run(sys.executable, "-m", "cs_warehouse", "load")
+    workspace.dbt_build("dev")
+    yield workspace
+    shutil.rmtree(root / "spark", ignore_errors=True)
