@@ -89,3 +89,8 @@ test-postgres: $(STAMP)  ## The PostgreSQL leg: a loopback server (scripts/postg
 
 test-spark: $(STAMP)  ## The Spark leg: dbt build on a local SparkSession, KPIs equal to DuckDB's
 	$(BIN)/python -m pytest -q -m spark tests/engines
+
+.PHONY: bench
+bench: $(STAMP)  ## Benchmark, not part of make test: make bench [SIZES=1M,10M,100M] [REPEATS=3] (docs/performance.md)
+	$(BIN)/python -m cs_warehouse.bench --sizes $${SIZES:-1M,10M,100M} --repeats $${REPEATS:-3} \
+		--work-dir $${BENCH_DIR:-/tmp/bench} --out benchmarks/results.md

@@ -115,13 +115,56 @@ def published_at(env: Path) -> str:
         return con.execute("select published_at from main._publication").fetchall()[0][0]
 
 
-def test_a_corrupted_export_stops_the_publish_and_a_fixed_one_publishes(nightly_env: Path) -> None:
+def assert_first_night(env: Path, result: dg.ExecuteInProcessResult) -> None:
+    """The whole graph materialized, no critical check failed, and the marts hold hand-worked numbers."""
+    from cs_warehouse.definitions import defs
+
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR] == []
+    # The fixture is a few rows from 2024: the only warnings are staleness and marts it is too small for.
+    warned = {(f["part"], f["expectation"]) for e in failed for f in e.metadata["failures"].data}
+    assert warned <= {
+        ("table_freshness", "expect_column_values_to_be_between"),
+        ("table", "expect_table_row_count_to_be_between"),
+    }
+    with duckdb.connect(str(env / "serving" / "cs_marts.duckdb"), read_only=True) as serving:
+        schemas = {r[0] for r in serving.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"main", "marts"}  # only the marts (and the publication record) reach BI
+        # A001: annual 360,000 JPY from 2024-02 -> 30,000 MRR; A002: monthly 6,000 from March, paid through May.
+        rows = serving.execute(
+            "select account_id, month, mrr_end, movement from marts.mart_mrr_movements "
+            "where month between '2024-02-01' and '2024-06-01' order by account_id, month"
+        ).fetchall()
+    assert [(a, m.isoformat(), float(v), mv) for a, m, v, mv in rows] == [
+        ("A001", "2024-02-01", 30000.0, "new"),
+        ("A001", "2024-03-01", 30000.0, "unchanged"),
+        ("A001", "2024-04-01", 30000.0, "unchanged"),
+        ("A001", "2024-05-01", 30000.0, "unchanged"),
+        ("A001", "2024-06-01", 30000.0, "unchanged"),
+        ("A002", "2024-03-01", 6000.0, "new"),
+        ("A002", "2024-04-01", 6000.0, "unchanged"),
+        ("A002", "2024-05-01", 6000.0, "unchanged"),
+        ("A002", "2024-06-01", 0.0, "churn"),
+    ]
+    summary = json.loads((env / "reports" / "kpi_summary.json").read_text())
+    assert summary["paying_accounts"] == 1
+    assert (env / "reports" / "report.ja.html").exists()
+
+
+def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(nightly_env: Path) -> None:
+    """One in-process night over the whole graph, a night with a corrupted export, and the night after."""
     from cs_warehouse.defs.jobs import report_failed_run
 
     accounts = nightly_env / "landing" / "accounts.csv"
     good_export = accounts.read_text(encoding="utf-8")
+    assert [d.isoformat() for d in pending_event_days(nightly_env / "landing", nightly_env / "none.duckdb")] == [
+        "2024-03-02"
+    ]
     with dg.instance_for_test() as instance:
-        assert run_nightly(nightly_env, instance).success
+        assert_first_night(nightly_env, run_nightly(nightly_env, instance))
         first = published_at(nightly_env)
 
         # A truncated CRM export: the header survived, the accounts did not.

@@ -20,7 +20,7 @@ with_start_plan as (
 final as (
     select
         -- keys
-        account_id || '|' || cast(month as varchar) as account_month_id,
+        account_id || '|' || cast(month as {{ dbt.type_string() }}) as account_month_id,
         account_id,
         start_plan_id as plan_id,
 

@@ -36,7 +36,7 @@ churned_in_window as (
 final as (
     select
         -- keys
-        base.account_id || '|' || cast(base.month as varchar) as nrr_base_id,
+        base.account_id || '|' || cast(base.month as {{ dbt.type_string() }}) as nrr_base_id,
         base.account_id,
         base.plan_id,
 

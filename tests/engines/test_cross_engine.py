@@ -38,9 +38,7 @@ def _normalize(value):
 
 def _sort_key(row: tuple) -> tuple:
     # Nulls first and numbers rounded, so that engines that differ in the last bit still line up.
-    return tuple(
-        (0, "") if v is None else (1, f"{v:.6f}") if isinstance(v, float) else (1, str(v)) for v in row
-    )
+    return tuple((0, "") if v is None else (1, f"{v:.6f}") if isinstance(v, float) else (1, str(v)) for v in row)
 
 
 def _rows(columns: list[str], rows) -> list[tuple]:

@@ -116,7 +116,8 @@ rates as (
         end as logo_churn_rate,
         case
             when months.is_complete then
-                cast(monthly.churned_mrr + monthly.contraction_mrr as {{ type_double() }}) / nullif(monthly.mrr_at_start, 0)
+                cast(monthly.churned_mrr + monthly.contraction_mrr as {{ type_double() }})
+                / nullif(monthly.mrr_at_start, 0)
         end as gross_revenue_churn_rate,
         case
             when months.is_complete then

@@ -50,7 +50,9 @@ select
     cast(grouped.mrr_at_start as decimal(18, 2)) as mrr_at_start,
     case
         when grouped.is_complete
-            then cast(cast(grouped.churned_accounts as {{ type_double() }}) / grouped.accounts_at_start as {{ type_double() }})
+            then cast(
+                cast(grouped.churned_accounts as {{ type_double() }}) / grouped.accounts_at_start as {{ type_double() }}
+            )
     end as logo_churn_rate
 from grouped
 left join plans on grouped.plan_id_start = plans.plan_id

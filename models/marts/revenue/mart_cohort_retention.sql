@@ -55,7 +55,9 @@ select
     cast(cohort_starting_mrr as decimal(18, 2)) as cohort_starting_mrr,
     cast(cohort_mrr as decimal(18, 2)) as cohort_mrr,
     case when is_complete then cast(active_accounts as {{ type_double() }}) / cohort_accounts end as logo_retention,
-    case when is_complete then cast(cohort_mrr as {{ type_double() }}) / nullif(cohort_starting_mrr, 0) end as revenue_retention,
+    case
+        when is_complete then cast(cohort_mrr as {{ type_double() }}) / nullif(cohort_starting_mrr, 0)
+    end as revenue_retention,
     case
         when is_complete then
             cast(cumulative_mrr * {{ var('gross_margin') }} / cohort_accounts as decimal(18, 2))

@@ -1,0 +1,5 @@
+import sys
+
+from cs_warehouse.bench.cli import main
+
+sys.exit(main())

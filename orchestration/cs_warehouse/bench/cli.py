@@ -1,0 +1,294 @@
+"""`python -m cs_warehouse.bench`: generate, build, measure, and write the results (Markdown + JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+import zoneinfo
+from importlib import metadata
+from pathlib import Path
+
+from cs_warehouse.bench.proc import Measured, run_measured
+from cs_warehouse.bench.report import render_markdown
+from cs_warehouse.settings import PROJECT_DIR
+
+# Accounts per million events at 12 months and 1.3 events per user-day (measured: 200 accounts gave 845k).
+ACCOUNTS_PER_MILLION = 237
+MONTHS = 12
+EVENTS_PER_USER_DAY = 1.3
+SEED = 42
+# The models behind DAU/MAU per account-day and sessions per account-month; dbt adds their parents.
+USAGE_SELECTION = "+int_usage_active_users_daily +int_usage_account_monthly"
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def base_env(work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(PROJECT_DIR / "orchestration"),
+        DBT_PROFILES_DIR=str(PROJECT_DIR),
+        DBT_TARGET_PATH=str(work / "target"),
+        DBT_LOG_PATH=str(work / "target" / "logs"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run_env(work: Path, landing: Path, state: Path) -> dict[str, str]:
+    env = base_env(work)
+    env.update(
+        CSW_LANDING_DIR=str(landing),
+        CSW_DUCKDB_PATH=str(state / "warehouse.duckdb"),
+        CSW_SERVING_PATH=str(state / "serving" / "cs_marts.duckdb"),
+        CSW_REPORTS_DIR=str(state / "reports"),
+        CSW_QUALITY_HISTORY_DIR=str(state / "quality_history"),
+        CSW_GX_DOCS_DIR=str(state / "gx_docs"),
+        DAGSTER_HOME=str(state / "dagster_home"),
+    )
+    return env
+
+
+def dataset(work: Path, label: str, events: int, end_date: dt.date) -> dict:
+    """The landing folder of one size, generated once per arguments and reused by later runs."""
+    root = work / "data" / label
+    landing = root / "landing"
+    args = {
+        "accounts": max(1, round(events / 1_000_000 * ACCOUNTS_PER_MILLION)),
+        "months": MONTHS,
+        "seed": SEED,
+        "end_date": end_date.isoformat(),
+        "events_per_user_day": EVENTS_PER_USER_DAY,
+    }
+    stamp = root / "generated.json"
+    if stamp.exists() and json.loads(stamp.read_text())["args"] == args:
+        return json.loads(stamp.read_text())
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    from cs_warehouse.generator import generate
+
+    print(f"[{label}] generating {args}", flush=True)
+    summary = generate(out_dir=landing, **args)
+    body = {"args": args, "landing": str(landing), "events_written": summary["events_written"],
+            "rows": summary["rows"], "generate_seconds": summary["seconds"]}  # fmt: skip
+    stamp.write_text(json.dumps(body, indent=2) + "\n")
+    return body
+
+
+def child(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def measure(name: str, command: list[str], env: dict, state: Path, budget_mib: float, timeout: float) -> Measured:
+    print(f"    {name} ...", end=" ", flush=True)
+    result = run_measured(command, env, state / "logs" / f"{name}.log", PROJECT_DIR, budget_mib, timeout)
+    status = "ok" if result.ok else (result.killed or f"exit {result.returncode}")
+    print(f"{result.wall_seconds:.1f} s, peak {result.peak_mib:.0f} MiB, load {result.loadavg_start[0]} ({status})")
+    return result
+
+
+def read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: float) -> dict:
+    landing = Path(data["landing"])
+    state = work / "runs" / label
+    shutil.rmtree(state, ignore_errors=True)
+    (state / "dagster_home").mkdir(parents=True)
+    env = run_env(work, landing, state)
+    days = sorted((landing / "product_events").glob("dt=*"))
+    last_day, held = days[-1], state / "held_back" / days[-1].name
+    out: dict = {}
+
+    # Full build over every day but the last, then the incremental night that brings the last day.
+    held.parent.mkdir(parents=True)
+    shutil.move(last_day, held)
+    try:
+        full = measure("full_build", child("cs_warehouse.bench.nightly", "--out", str(state / "full.json")),
+                       env, state, budget_mib, timeout)  # fmt: skip
+    finally:
+        shutil.move(held, last_day)
+    out["full"] = {"measured": full.as_dict(), "timings": read_json(state / "full.json")}
+    incremental = measure("incremental_build",
+                          child("cs_warehouse.bench.nightly", "--out", str(state / "incremental.json")),
+                          env, state, budget_mib, timeout)  # fmt: skip
+    out["incremental"] = {"measured": incremental.as_dict(), "timings": read_json(state / "incremental.json")}
+
+    scan = measure("raw_scan", child("cs_warehouse.bench.scan", "--database", env["CSW_DUCKDB_PATH"],
+                                     "--out", str(state / "scan.json")), env, state, budget_mib, timeout)  # fmt: skip
+    out["raw_scan"] = {"measured": scan.as_dict(), "result": read_json(state / "scan.json")}
+
+    peer_script = PROJECT_DIR / "benchmarks" / "peer_pandas_usage.py"
+    peer = measure("peer_pandas", [sys.executable, str(peer_script), "--landing", str(landing),
+                                   "--out", str(state / "peer")], env, state, budget_mib, timeout)  # fmt: skip
+    out["peer_pandas"] = {"measured": peer.as_dict(), "result": read_json(state / "peer" / "summary.json")}
+
+    # dbt as a team would run it: a fresh process, its own start-up and (partial) parse included.
+    subset_target = work / "target" / "usage_subset"
+    subset_target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(work / "target" / "partial_parse.msgpack", subset_target / "partial_parse.msgpack")
+    dbt_env = env | {"DBT_TARGET_PATH": str(subset_target)}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    usage = measure("dbt_usage_kpis", [dbt, "build", "--select", USAGE_SELECTION, "--full-refresh", "--quiet"],
+                    dbt_env, state, budget_mib, timeout)  # fmt: skip
+    results = read_json(subset_target / "run_results.json")
+    out["dbt_usage"] = {
+        "measured": usage.as_dict(),
+        "selection": USAGE_SELECTION,
+        "nodes": len(results["results"]) if results else None,
+        "dbt_elapsed_seconds": results.get("elapsed_time") if results else None,
+    }
+    return out
+
+
+def machine_info() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    versions = {}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb", "dagster", "dagster-dbt", "pandas", "pyarrow"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def summarise(repeats: list[dict]) -> dict:
+    def med(values: list) -> float | None:
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    def wall(key: str) -> list:
+        return [r[key]["measured"]["wall_seconds"] if r[key]["measured"]["ok"] else None for r in repeats]
+
+    def peak(key: str) -> list:
+        return [r[key]["measured"]["peak_mib"] for r in repeats]
+
+    def cpu(key: str) -> list:
+        return [r[key]["measured"]["cpu_seconds"] for r in repeats]
+
+    summary: dict = {}
+    for key in ("full", "incremental", "raw_scan", "peer_pandas", "dbt_usage"):
+        summary[key] = {"wall_seconds": med(wall(key)), "peak_mib": med(peak(key)), "cpu_seconds": med(cpu(key)),
+                        "ok_runs": sum(r[key]["measured"]["ok"] for r in repeats)}  # fmt: skip
+    summary["raw_scan"]["query_seconds"] = med([(r["raw_scan"]["result"] or {}).get("query_seconds") for r in repeats])
+    for key in ("full", "incremental"):
+        stages: dict[str, list] = {}
+        nodes: dict[str, list] = {}
+        for r in repeats:
+            timings = r[key]["timings"] or {}
+            per_stage: dict[str, float] = {"startup": timings.get("startup_seconds")}
+            for step in (timings.get("steps") or {}).values():
+                per_stage[step["stage"]] = per_stage.get(step["stage"], 0) + step["seconds"]
+            steps_total = sum(v for k, v in per_stage.items() if k != "startup" and v)
+            if timings.get("run_seconds") is not None:
+                # executor bookkeeping between steps: the run's time not spent inside any step
+                per_stage["between_steps"] = timings["run_seconds"] - steps_total
+                # before the run starts: pending days (file hashes), resolving the job, the run record
+                per_stage["job_setup"] = timings["job_seconds"] - timings["run_seconds"]
+            if timings.get("job_seconds") is not None:
+                per_stage["process_exit"] = (
+                    r[key]["measured"]["wall_seconds"] - timings["startup_seconds"] - timings["job_seconds"]
+                )
+            for stage, seconds in per_stage.items():
+                stages.setdefault(stage, []).append(seconds)
+            for node in timings.get("dbt_nodes") or []:
+                nodes.setdefault(node["unique_id"], []).append(node["seconds"])
+        summary[key]["stages"] = {stage: med(values) for stage, values in stages.items()}
+        per_type: dict[str, float] = {}
+        node_medians = {uid: med(values) for uid, values in nodes.items()}
+        for uid, seconds in node_medians.items():
+            per_type[uid.split(".", 1)[0]] = round(per_type.get(uid.split(".", 1)[0], 0) + (seconds or 0), 3)
+        summary[key]["dbt_by_type"] = per_type
+        summary[key]["dbt_nodes"] = dict(sorted(node_medians.items(), key=lambda kv: -(kv[1] or 0)))
+    full, scan = summary["full"]["wall_seconds"], summary["raw_scan"]["query_seconds"]
+    summary["ratio_full_to_raw_scan"] = round(full / scan, 1) if full and scan else None
+    peer, usage = summary["peer_pandas"]["wall_seconds"], summary["dbt_usage"]["wall_seconds"]
+    summary["ratio_peer_to_dbt_usage"] = round(peer / usage, 2) if peer and usage else None
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.bench", description=__doc__)
+    parser.add_argument("--sizes", default="1M", help="product events per dataset, comma-separated: 1M,10M,100M")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results.md")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench"), help="data, warehouses, dbt target")
+    parser.add_argument("--memory-budget-gib", type=float, default=12.0, help="a command above it is stopped")
+    parser.add_argument("--timeout-minutes", type=float, default=60.0, help="a command slower than this is stopped")
+    parser.add_argument("--end-date", help="last event day (default: yesterday in Asia/Tokyo, what a nightly sees)")
+    parser.add_argument("--rerender", type=Path, help="recompute the summaries of a results JSON and rewrite both")
+    args = parser.parse_args(argv)
+    if args.rerender:
+        body = json.loads(args.rerender.read_text())
+        for size in body["sizes"].values():
+            size["summary"] = summarise(size["repeats"])
+        write(args.rerender.with_suffix(".md"), body)
+        return 0
+
+    work = args.work_dir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    out = args.out if args.out.is_absolute() else Path.cwd() / args.out
+    # The models report as of today unless told otherwise, so the data ends yesterday like a real night's.
+    end_date = (
+        dt.date.fromisoformat(args.end_date)
+        if args.end_date
+        else dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
+    )
+    body: dict = {
+        "command": " ".join(["python -m cs_warehouse.bench", *(argv if argv is not None else sys.argv[1:])]),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine_info(),
+        "memory_budget_gib": args.memory_budget_gib,
+        "sizes": {},
+    }
+    print("dbt parse into", work / "target", flush=True)
+    parse = run_measured([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], base_env(work),
+                         work / "logs" / "dbt_parse.log", PROJECT_DIR)  # fmt: skip
+    if not parse.ok:
+        print(f"dbt parse failed, see {parse.log}", file=sys.stderr)
+        return 1
+    budget_mib, timeout = args.memory_budget_gib * 1024, args.timeout_minutes * 60
+    for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+        data = dataset(work, label, parse_size(label), end_date)
+        print(f"[{label}] {data['events_written']:,} events, {data['args']['accounts']} accounts", flush=True)
+        repeats = []
+        for i in range(args.repeats):
+            print(f"  repeat {i + 1}/{args.repeats}", flush=True)
+            started = time.time()
+            result = one_repeat(work, label, data, budget_mib, timeout)
+            result["seconds"] = round(time.time() - started, 1)
+            repeats.append(result)
+        body["sizes"][label] = {"dataset": data, "repeats": repeats, "summary": summarise(repeats)}
+        write(out, body)
+    body["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    body["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    write(out, body)
+    print(f"results: {out} and {out.with_suffix('.json')}")
+    return 0
+
+
+def write(out: Path, body: dict) -> None:
+    """Both files after every size, so that a long run that stops keeps what it measured."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    out.write_text(render_markdown(body))
