@@ -38,8 +38,8 @@ def run_nightly(settings: Settings) -> bool:
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
     from cs_warehouse.definitions import defs
+    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
     from cs_warehouse.runs import partition_range_tags, pending_event_days, write_run_status
 
     days = pending_event_days(settings.landing_dir, settings.warehouse_path)

@@ -9,8 +9,12 @@ from decimal import Decimal, InvalidOperation
 
 TS_WITH_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 TS_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
-TS_STYLE = {"crm": re.compile(r"\+09:00$"), "support": re.compile(r"Z$"), "survey": re.compile(r"Z$"),
-            "product": re.compile(r"Z$")}
+TS_STYLE = {
+    "crm": re.compile(r"\+09:00$"),
+    "support": re.compile(r"Z$"),
+    "survey": re.compile(r"Z$"),
+    "product": re.compile(r"Z$"),
+}
 
 
 def _type_ok(value: str, col_type: str) -> bool:
@@ -59,8 +63,9 @@ def violations(entity: dict, rows: list[dict[str, str]], keys: dict[str, set[str
             if "enum" in col and value not in col["enum"]:
                 found["unknown_enum"] += 1
             numeric = col["type"] in ("integer", "decimal")
-            if numeric and (("min" in col and Decimal(value) < col["min"])
-                            or ("max" in col and Decimal(value) > col["max"])):
+            if numeric and (
+                ("min" in col and Decimal(value) < col["min"]) or ("max" in col and Decimal(value) > col["max"])
+            ):
                 found["out_of_range"] += 1
             if "references" in col:
                 ref_entity = col["references"].split(".")[0]

@@ -11,17 +11,25 @@ from conftest import END, manifest, read_csv
 
 JST = timezone(timedelta(hours=9))
 CSV_ENTITIES = [
-    "users", "accounts", "account_csm_assignments", "contacts", "product_lines", "plans", "contracts",
-    "contract_items", "opportunities", "cancellation_surveys", "support_tickets", "nps_responses",
-    "csat_responses", "product_users",
+    "users",
+    "accounts",
+    "account_csm_assignments",
+    "contacts",
+    "product_lines",
+    "plans",
+    "contracts",
+    "contract_items",
+    "opportunities",
+    "cancellation_surveys",
+    "support_tickets",
+    "nps_responses",
+    "csat_responses",
+    "product_users",
 ]
 
 
 def _all_keys(folder: Path, contract: dict) -> dict[str, set[str]]:
-    return {
-        name: {r[contract[name]["primary_key"]] for r in read_csv(folder, name)[1]}
-        for name in CSV_ENTITIES
-    }
+    return {name: {r[contract[name]["primary_key"]] for r in read_csv(folder, name)[1]} for name in CSV_ENTITIES}
 
 
 def test_every_csv_entity_is_written(clean_dir: Path, contract: dict) -> None:

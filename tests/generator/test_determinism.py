@@ -40,7 +40,17 @@ def test_jsonl_events(tmp_path: Path) -> None:
     assert len(files) == 61
     lines = [json.loads(line) for f in files[:20] for line in f.read_text(encoding="utf-8").splitlines()]
     assert lines
-    assert list(lines[0]) == ["messageId", "userId", "groupId", "event", "feature", "sessionId", "isSystem",
-                              "timestamp", "receivedAt", "properties"]
+    assert list(lines[0]) == [
+        "messageId",
+        "userId",
+        "groupId",
+        "event",
+        "feature",
+        "sessionId",
+        "isSystem",
+        "timestamp",
+        "receivedAt",
+        "properties",
+    ]
     assert all(r["timestamp"].endswith("Z") and r["receivedAt"].endswith("Z") for r in lines)
     assert any(isinstance(r["properties"], dict) for r in lines)

@@ -51,9 +51,7 @@ def _plans() -> tuple[Plan, ...]:
     for line in PRODUCT_LINES:
         for tier, price in _PRICES[line.id].items():
             n += 1
-            plans.append(
-                Plan(f"01t{n:015d}", f"{line.name} {tier.title()}", line, tier, TIERS.index(tier), price)
-            )
+            plans.append(Plan(f"01t{n:015d}", f"{line.name} {tier.title()}", line, tier, TIERS.index(tier), price))
     return tuple(plans)
 
 

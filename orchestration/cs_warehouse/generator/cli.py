@@ -18,11 +18,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, required=True, help="number of CRM accounts (incl. ~10%% prospects)")
     p.add_argument("--months", type=int, required=True, help="months of history ending at --end-date")
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--end-date", type=date.fromisoformat, default=None,
-                   help="last day of data, YYYY-MM-DD (default: yesterday in Asia/Tokyo)")
+    p.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of data, YYYY-MM-DD (default: yesterday in Asia/Tokyo)",
+    )
     p.add_argument("--messy", action="store_true", help="add a known number of broken rows per rule")
-    p.add_argument("--events-per-user-day", type=float, default=DEFAULT_EVENTS_PER_USER_DAY,
-                   help="mean user events per live user on a full-activity weekday")
+    p.add_argument(
+        "--events-per-user-day",
+        type=float,
+        default=DEFAULT_EVENTS_PER_USER_DAY,
+        help="mean user events per live user on a full-activity weekday",
+    )
     p.add_argument("--event-format", choices=EVENT_FORMATS, default="parquet")
     return p
 

@@ -85,8 +85,9 @@ def generate(
     written = {}
     for name in contract.entities:
         if name in tables:
-            written[name] = write_entity_csv(out / f"{name}.csv", contract.entities[name], tables[name],
-                                             encodings.get(name, "utf-8"))
+            written[name] = write_entity_csv(
+                out / f"{name}.csv", contract.entities[name], tables[name], encodings.get(name, "utf-8")
+            )
 
     realised = _realised_effects(crm.accounts, tickets, end)
     # The CSV rows are written; drop them so the event phase's memory is the activity model plus a few days.
@@ -97,10 +98,24 @@ def generate(
     stats = write_events(EventStream(model, seed, events_per_user_day), out, event_format, event_mess)
 
     manifest = _manifest(
-        args={"accounts": accounts, "months": months, "seed": seed, "end_date": end.isoformat(), "messy": messy,
-              "events_per_user_day": events_per_user_day, "event_format": event_format},
-        ws=ws, end=end, clean=clean_counts, written=written, stats=stats, encodings=encodings,
-        realised=realised, csv_mess=csv_mess, event_mess=event_mess.counts if event_mess else {},
+        args={
+            "accounts": accounts,
+            "months": months,
+            "seed": seed,
+            "end_date": end.isoformat(),
+            "messy": messy,
+            "events_per_user_day": events_per_user_day,
+            "event_format": event_format,
+        },
+        ws=ws,
+        end=end,
+        clean=clean_counts,
+        written=written,
+        stats=stats,
+        encodings=encodings,
+        realised=realised,
+        csv_mess=csv_mess,
+        event_mess=event_mess.counts if event_mess else {},
     )
     (out / "_manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - started
@@ -206,9 +221,19 @@ def planted_effects() -> list[dict[str, str]]:
     ]
 
 
-def _manifest(*, args: dict, ws: date, end: date, clean: dict[str, int], written: dict[str, int],
-              stats: EventStats, encodings: dict[str, str], realised: dict[str, Any],
-              csv_mess: dict[str, dict[str, int]], event_mess: dict[str, int]) -> dict[str, Any]:
+def _manifest(
+    *,
+    args: dict,
+    ws: date,
+    end: date,
+    clean: dict[str, int],
+    written: dict[str, int],
+    stats: EventStats,
+    encodings: dict[str, str],
+    realised: dict[str, Any],
+    csv_mess: dict[str, dict[str, int]],
+    event_mess: dict[str, int],
+) -> dict[str, Any]:
     return {
         "generator": "cs_warehouse.generator",
         "generator_version": GENERATOR_VERSION,
@@ -223,7 +248,7 @@ def _manifest(*, args: dict, ws: date, end: date, clean: dict[str, int], written
         "product_events": {
             "format": args["event_format"],
             "partitioning": "dt = date of receivedAt in Asia/Tokyo (arrival day); late events sit in a later "
-                            "partition than their timestamp; events received after end_date are not written",
+            "partition than their timestamp; events received after end_date are not written",
             **asdict(stats),
         },
         "planted_effects": planted_effects(),

@@ -57,8 +57,9 @@ def _ts_cap(ts: datetime, end: date) -> datetime:
     return min(ts, last)
 
 
-def staff_rows(rng: np.random.Generator, names: NameSource, n_accounts: int, window_start: date,
-               ids: IdFactory) -> Staff:
+def staff_rows(
+    rng: np.random.Generator, names: NameSource, n_accounts: int, window_start: date, ids: IdFactory
+) -> Staff:
     n_csm = max(1, round(n_accounts / 25))
     roles = (
         ["csm"] * n_csm
@@ -73,8 +74,16 @@ def staff_rows(rng: np.random.Generator, names: NameSource, n_accounts: int, win
         # CSMs own accounts through the whole window, so only other staff may have left the company.
         active = role == "csm" or rng.random() > 0.05
         created = at_jst(window_start - DAY * int(rng.integers(30, 1500)), rng.uniform(9, 18) * 3600)
-        rows.append({"Id": uid, "Name": f"{last} {first}", "Email": f"{roman}@cs-saas.example.jp",
-                     "UserRole": role, "IsActive": active, "CreatedDate": created})
+        rows.append(
+            {
+                "Id": uid,
+                "Name": f"{last} {first}",
+                "Email": f"{roman}@cs-saas.example.jp",
+                "UserRole": role,
+                "IsActive": active,
+                "CreatedDate": created,
+            }
+        )
         if role == "csm":
             csms.append(uid)
         elif role == "account_executive":
@@ -82,8 +91,9 @@ def staff_rows(rng: np.random.Generator, names: NameSource, n_accounts: int, win
     return Staff(rows, csms, aes)
 
 
-def assignment_rows(rng: np.random.Generator, accounts: list[Account], csms: list[str], end: date,
-                    ids: IdFactory) -> tuple[list[Row], dict[int, str]]:
+def assignment_rows(
+    rng: np.random.Generator, accounts: list[Account], csms: list[str], end: date, ids: IdFactory
+) -> tuple[list[Row], dict[int, str]]:
     """CSM ownership history; EndDate is exclusive and empty for the current owner."""
     rows: list[Row] = []
     owner: dict[int, str] = {}
@@ -96,8 +106,9 @@ def assignment_rows(rng: np.random.Generator, accounts: list[Account], csms: lis
             if rng.random() < 0.2 and (end - changes[0]).days > 20:
                 changes.append(changes[0] + DAY * int(rng.integers(10, (end - changes[0]).days)))
         for change in [*changes, None]:
-            rows.append({"Id": ids.next("a0A"), "AccountId": a.id, "UserId": csm, "StartDate": start,
-                         "EndDate": change})
+            rows.append(
+                {"Id": ids.next("a0A"), "AccountId": a.id, "UserId": csm, "StartDate": start, "EndDate": change}
+            )
             if change is not None:
                 others = [c for c in csms if c != csm]
                 csm, start = others[int(rng.integers(0, len(others)))], change
@@ -105,8 +116,9 @@ def assignment_rows(rng: np.random.Generator, accounts: list[Account], csms: lis
     return rows, owner
 
 
-def account_rows(rng: np.random.Generator, names: NameSource, accounts: list[Account],
-                 owner: dict[int, str]) -> list[Row]:
+def account_rows(
+    rng: np.random.Generator, names: NameSource, accounts: list[Account], owner: dict[int, str]
+) -> list[Row]:
     rows = []
     enterprise_ids = []
     for a in accounts:
@@ -116,25 +128,28 @@ def account_rows(rng: np.random.Generator, names: NameSource, accounts: list[Acc
             parent = enterprise_ids[int(rng.integers(0, len(enterprise_ids)))]
         if a.segment == "enterprise":
             enterprise_ids.append(a.id)
-        rows.append({
-            "Id": a.id,
-            "Name": names.company(),
-            "ParentId": parent,
-            "Industry": INDUSTRIES[int(rng.integers(0, len(INDUSTRIES)))] if rng.random() > 0.05 else None,
-            "BillingState": names.prefecture(float(rng.random())),
-            "NumberOfEmployees": int(a.seats * rng.uniform(1.5, 8)),
-            "Segment__c": a.segment,
-            "OwnerId": owner[a.idx],
-            "CreatedDate": a.created,
-        })
+        rows.append(
+            {
+                "Id": a.id,
+                "Name": names.company(),
+                "ParentId": parent,
+                "Industry": INDUSTRIES[int(rng.integers(0, len(INDUSTRIES)))] if rng.random() > 0.05 else None,
+                "BillingState": names.prefecture(float(rng.random())),
+                "NumberOfEmployees": int(a.seats * rng.uniform(1.5, 8)),
+                "Segment__c": a.segment,
+                "OwnerId": owner[a.idx],
+                "CreatedDate": a.created,
+            }
+        )
     return rows
 
 
 _CONTACT_COUNTS = {"enterprise": (5, 12), "mid_market": (3, 7), "smb": (2, 4)}
 
 
-def contact_people(rng: np.random.Generator, names: NameSource, accounts: list[Account], domains: list[str],
-                   end: date, ids: IdFactory) -> list[Person]:
+def contact_people(
+    rng: np.random.Generator, names: NameSource, accounts: list[Account], domains: list[str], end: date, ids: IdFactory
+) -> list[Person]:
     people = []
     for a in accounts:
         lo, hi = _CONTACT_COUNTS[a.segment]
@@ -148,8 +163,9 @@ def contact_people(rng: np.random.Generator, names: NameSource, accounts: list[A
     return people
 
 
-def contact_rows(rng: np.random.Generator, names: NameSource, people: list[Person],
-                 accounts: list[Account]) -> list[Row]:
+def contact_rows(
+    rng: np.random.Generator, names: NameSource, people: list[Person], accounts: list[Account]
+) -> list[Row]:
     return [
         {
             "Id": p.id,
@@ -168,8 +184,14 @@ def contact_rows(rng: np.random.Generator, names: NameSource, people: list[Perso
 def catalog_rows() -> tuple[list[Row], list[Row]]:
     lines = [{"Id": pl.id, "Name": pl.name, "NameJa__c": pl.name_ja} for pl in PRODUCT_LINES]
     plans = [
-        {"Id": p.id, "Name": p.name, "ProductLineId": p.line.id, "Tier__c": p.tier, "TierRank__c": p.tier_rank,
-         "ListPricePerSeatJpy__c": p.price_per_seat_jpy}
+        {
+            "Id": p.id,
+            "Name": p.name,
+            "ProductLineId": p.line.id,
+            "Tier__c": p.tier,
+            "TierRank__c": p.tier_rank,
+            "ListPricePerSeatJpy__c": p.price_per_seat_jpy,
+        }
         for p in PLANS
     ]
     return lines, plans
@@ -179,28 +201,63 @@ def contract_rows(accounts: list[Account]) -> tuple[list[Row], list[Row]]:
     contracts, items = [], []
     for a in accounts:
         for c in a.contracts:
-            contracts.append({
-                "Id": c.id, "AccountId": a.id, "ContractNumber": c.number, "StartDate": c.start,
-                "EndDate": c.end, "ContractTerm": c.term, "BillingPeriod__c": c.billing, "Status": c.status,
-                "CancellationDate__c": c.cancellation, "PreviousContractId__c": c.previous_id,
-                "CurrencyIsoCode": c.currency,
-            })
+            contracts.append(
+                {
+                    "Id": c.id,
+                    "AccountId": a.id,
+                    "ContractNumber": c.number,
+                    "StartDate": c.start,
+                    "EndDate": c.end,
+                    "ContractTerm": c.term,
+                    "BillingPeriod__c": c.billing,
+                    "Status": c.status,
+                    "CancellationDate__c": c.cancellation,
+                    "PreviousContractId__c": c.previous_id,
+                    "CurrencyIsoCode": c.currency,
+                }
+            )
             for i in c.items:
-                items.append({"Id": i.id, "ContractId": c.id, "PlanId": i.plan.id, "Quantity": i.quantity,
-                              "Amount": i.amount, "StartDate": i.start, "EndDate": i.end})
+                items.append(
+                    {
+                        "Id": i.id,
+                        "ContractId": c.id,
+                        "PlanId": i.plan.id,
+                        "Quantity": i.quantity,
+                        "Amount": i.amount,
+                        "StartDate": i.start,
+                        "EndDate": i.end,
+                    }
+                )
     return contracts, items
 
 
-def _opportunity(ids: IdFactory, a: Account, kind: str, stage: str, amount: float | None, close: date,
-                 created: datetime, owner: str, end: date) -> Row:
-    return {"Id": ids.next("006"), "AccountId": a.id, "Type": kind, "StageName": stage,
-            "Amount": None if amount is None else round(abs(amount), 2 if a.currency == "USD" else 0),
-            "CurrencyIsoCode": a.currency, "CloseDate": close, "CreatedDate": _ts_cap(created, end),
-            "OwnerId": owner}
+def _opportunity(
+    ids: IdFactory,
+    a: Account,
+    kind: str,
+    stage: str,
+    amount: float | None,
+    close: date,
+    created: datetime,
+    owner: str,
+    end: date,
+) -> Row:
+    return {
+        "Id": ids.next("006"),
+        "AccountId": a.id,
+        "Type": kind,
+        "StageName": stage,
+        "Amount": None if amount is None else round(abs(amount), 2 if a.currency == "USD" else 0),
+        "CurrencyIsoCode": a.currency,
+        "CloseDate": close,
+        "CreatedDate": _ts_cap(created, end),
+        "OwnerId": owner,
+    }
 
 
-def opportunity_rows(rng: np.random.Generator, accounts: list[Account], staff: Staff, owner: dict[int, str],
-                     end: date, ids: IdFactory) -> list[Row]:
+def opportunity_rows(
+    rng: np.random.Generator, accounts: list[Account], staff: Staff, owner: dict[int, str], end: date, ids: IdFactory
+) -> list[Row]:
     rows: list[Row] = []
 
     def created_before(close: date, lo: int, hi: int) -> datetime:
@@ -212,19 +269,32 @@ def opportunity_rows(rng: np.random.Generator, accounts: list[Account], staff: S
             close = a.created.astimezone(JST).date() + DAY * int(rng.integers(20, 120))
             stage = "closed_lost" if close <= end or rng.random() < 0.5 else "proposal"
             close = min(close, end) if stage == "closed_lost" else close
-            rows.append(_opportunity(ids, a, "new", stage, a.seats * 3000.0, close,
-                                     a.created + DAY * 2, ae, end))
+            rows.append(_opportunity(ids, a, "new", stage, a.seats * 3000.0, close, a.created + DAY * 2, ae, end))
             continue
         for ch in a.changes:
             if ch.kind not in ("new", "upsell", "cross_sell"):
                 continue
             close = ch.day - DAY * int(rng.integers(0, 15))
-            rows.append(_opportunity(ids, a, ch.kind, "closed_won", ch.monthly_delta, close,
-                                     created_before(close, 14, 90), ae, end))
+            rows.append(
+                _opportunity(
+                    ids, a, ch.kind, "closed_won", ch.monthly_delta, close, created_before(close, 14, 90), ae, end
+                )
+            )
             if ch.kind != "new" and rng.random() < 0.3:
                 lost_close = close - DAY * int(rng.integers(30, 120))
-                rows.append(_opportunity(ids, a, ch.kind, "closed_lost", ch.monthly_delta * 1.5, lost_close,
-                                         created_before(lost_close, 14, 60), ae, end))
+                rows.append(
+                    _opportunity(
+                        ids,
+                        a,
+                        ch.kind,
+                        "closed_lost",
+                        ch.monthly_delta * 1.5,
+                        lost_close,
+                        created_before(lost_close, 14, 60),
+                        ae,
+                        end,
+                    )
+                )
         for r in a.renewals:
             c = r.contract
             if c.end - DAY * 90 > end:
@@ -234,24 +304,51 @@ def opportunity_rows(rng: np.random.Generator, accounts: list[Account], staff: S
                 succ = r.successor
                 close = min(succ.start - DAY * int(rng.integers(0, 20)), end)
                 amount = sum(monthly_value(i, succ.billing) for i in succ.items if i.start == succ.start)
-                rows.append(_opportunity(ids, a, "renewal", "closed_won", amount, close,
-                                         at_jst(c.end - DAY * 90, 10 * 3600), owner[a.idx], end))
+                rows.append(
+                    _opportunity(
+                        ids,
+                        a,
+                        "renewal",
+                        "closed_won",
+                        amount,
+                        close,
+                        at_jst(c.end - DAY * 90, 10 * 3600),
+                        owner[a.idx],
+                        end,
+                    )
+                )
             elif r.outcome == "lost":
                 close = min(c.cancellation or c.end, end)
-                rows.append(_opportunity(ids, a, "renewal", "closed_lost", amount, close,
-                                         at_jst(c.end - DAY * 90, 10 * 3600), owner[a.idx], end))
+                rows.append(
+                    _opportunity(
+                        ids,
+                        a,
+                        "renewal",
+                        "closed_lost",
+                        amount,
+                        close,
+                        at_jst(c.end - DAY * 90, 10 * 3600),
+                        owner[a.idx],
+                        end,
+                    )
+                )
             else:
                 days_left = (c.end - end).days
                 stage = "prospecting" if days_left > 60 else "proposal" if days_left > 30 else "negotiation"
-                rows.append(_opportunity(ids, a, "renewal", stage, amount, c.end,
-                                         at_jst(c.end - DAY * 90, 10 * 3600), owner[a.idx], end))
+                rows.append(
+                    _opportunity(
+                        ids, a, "renewal", stage, amount, c.end, at_jst(c.end - DAY * 90, 10 * 3600), owner[a.idx], end
+                    )
+                )
     return rows
 
 
 _REASON_TEXT = {
     "price": ("価格が予算に合わなくなったため。", "他社と比べて費用対効果が見合わない。", "値上げにより継続が難しい。"),
     "missing_feature": (
-        "必要な帳票出力機能がない。", "ワークフロー機能が要件を満たさなかった。", "外部システム連携が不足している。",
+        "必要な帳票出力機能がない。",
+        "ワークフロー機能が要件を満たさなかった。",
+        "外部システム連携が不足している。",
     ),
     "low_usage": ("社内で使われなくなった。", "導入が定着せず利用者が減った。", "担当者の異動で誰も使っていない。"),
     "competitor": ("他社製品に乗り換えるため。", "グループ会社で別ツールに統一することになった。"),
@@ -285,14 +382,16 @@ def survey_rows(rng: np.random.Generator, accounts: list[Account], end: date, id
             reason = REASON_CODES[int(rng.choice(len(REASON_CODES), p=_reason_weights(a)))]
             texts = _REASON_TEXT[reason]
             submitted = at_jst(min(ch.anchor + DAY * int(rng.integers(0, 4)), end), rng.uniform(9, 20) * 3600)
-            rows.append({
-                "Id": ids.next("a2S"),
-                "AccountId": a.id,
-                "ContractId": ch.contract.id,
-                "SubmittedAt": submitted,
-                "ReasonCode": reason,
-                "FreeText": texts[int(rng.integers(0, len(texts)))] if rng.random() > 0.2 else None,
-            })
+            rows.append(
+                {
+                    "Id": ids.next("a2S"),
+                    "AccountId": a.id,
+                    "ContractId": ch.contract.id,
+                    "SubmittedAt": submitted,
+                    "ReasonCode": reason,
+                    "FreeText": texts[int(rng.integers(0, len(texts)))] if rng.random() > 0.2 else None,
+                }
+            )
     return rows
 
 
@@ -300,8 +399,9 @@ def _is_cancellation(ch: Churn) -> bool:
     return ch.kind in ("cancelled", "same_month") and ch.contract.cancellation is not None
 
 
-def build_crm(rng: np.random.Generator, names: NameSource, n_accounts: int, window_start: date, end: date,
-              ids: IdFactory) -> Crm:
+def build_crm(
+    rng: np.random.Generator, names: NameSource, n_accounts: int, window_start: date, end: date, ids: IdFactory
+) -> Crm:
     sim = LifecycleSimulator(rng, window_start, end, ids)
     accounts = [sim.draw_account(i, ids.next("001")) for i in range(n_accounts)]
     for a in accounts:

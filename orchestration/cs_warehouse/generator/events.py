@@ -48,18 +48,20 @@ _MIX_CODES = np.array([c for c, _ in _SESSION_MIX], dtype=np.int8)
 _MIX_CUM = np.cumsum([p for _, p in _SESSION_MIX])
 _MIX_CUM[-1] = 1.0
 
-SCHEMA = pa.schema([
-    ("messageId", pa.string()),
-    ("userId", pa.string()),
-    ("groupId", pa.string()),
-    ("event", pa.string()),
-    ("feature", pa.string()),
-    ("sessionId", pa.string()),
-    ("isSystem", pa.bool_()),
-    ("timestamp", pa.timestamp("us", tz="UTC")),
-    ("receivedAt", pa.timestamp("us", tz="UTC")),
-    ("properties", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("messageId", pa.string()),
+        ("userId", pa.string()),
+        ("groupId", pa.string()),
+        ("event", pa.string()),
+        ("feature", pa.string()),
+        ("sessionId", pa.string()),
+        ("isSystem", pa.bool_()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("receivedAt", pa.timestamp("us", tz="UTC")),
+        ("properties", pa.string()),
+    ]
+)
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _SALT_MESSAGE_HI = np.uint64(0x5851F42D4C957F2D)
@@ -206,8 +208,18 @@ class EventStream:
 
     def _empty(self) -> Batch:
         z = np.zeros(0, dtype=np.int64)
-        return Batch(z, z, z.astype(np.int8), z.astype(np.int8), z.astype(np.int8), z, z, z, z.astype(np.uint64),
-                     z.astype(np.uint64))
+        return Batch(
+            z,
+            z,
+            z.astype(np.int8),
+            z.astype(np.int8),
+            z.astype(np.int8),
+            z,
+            z,
+            z,
+            z.astype(np.uint64),
+            z.astype(np.uint64),
+        )
 
     def _sessions(self, rng: np.random.Generator, day: int, users: np.ndarray) -> Batch:
         m = self.m
@@ -220,8 +232,11 @@ class EventStream:
             return self._empty()
         # Office hours in JST: a morning and an afternoon peak, plus a tail into the late evening.
         comp = rng.random(s)
-        start = np.where(comp < 0.45, rng.normal(10.3, 1.2, s),
-                         np.where(comp < 0.9, rng.normal(14.8, 1.6, s), rng.uniform(7.0, 24.0, s)))
+        start = np.where(
+            comp < 0.45,
+            rng.normal(10.3, 1.2, s),
+            np.where(comp < 0.9, rng.normal(14.8, 1.6, s), rng.uniform(7.0, 24.0, s)),
+        )
         start = np.clip(start * 3600.0, 0.0, 86_399.0)
         duration = rng.uniform(5 * 60, 60 * 60, s)
         n_ev = 1 + rng.poisson(EVENTS_PER_SESSION - 1, s)
@@ -246,9 +261,18 @@ class EventStream:
         web = rng.random(s) < WEB_SESSION_SHARE
         session_key = np.where(web[ev_sess], (np.int64(day) << 40) | ev_sess.astype(np.int64), -1)
         ts = self.day_start_us(day) + ((start[ev_sess] + offset) * SECOND_US).astype(np.int64)
-        return Batch(user.astype(np.int64), account.astype(np.int64), code, feature,
-                     self._properties(rng, code, tier), session_key, ts, ts, ts.astype(np.uint64),
-                     ts.astype(np.uint64))
+        return Batch(
+            user.astype(np.int64),
+            account.astype(np.int64),
+            code,
+            feature,
+            self._properties(rng, code, tier),
+            session_key,
+            ts,
+            ts,
+            ts.astype(np.uint64),
+            ts.astype(np.uint64),
+        )
 
     @staticmethod
     def _properties(rng: np.random.Generator, code: np.ndarray, tier: np.ndarray) -> np.ndarray:
@@ -256,8 +280,9 @@ class EventStream:
         prop = np.zeros(e, dtype=np.int8)
         u = rng.random(e)
         login = code == EV["Logged In"]
-        prop[login] = np.where((tier[login] == 3) & (u[login] < 0.7), PROP['{"method":"sso"}'],
-                               PROP['{"method":"password"}'])
+        prop[login] = np.where(
+            (tier[login] == 3) & (u[login] < 0.7), PROP['{"method":"sso"}'], PROP['{"method":"password"}']
+        )
         page = code == EV["Page Viewed"]
         prop[page] = PROP['{"path":"/home"}'] + (u[page] * 4).astype(np.int8)
         report = code == EV["Report Created"]
@@ -274,12 +299,23 @@ class EventStream:
         email = rng.random(e) < 0.7
         code = np.where(email, EV["Email Sent"], EV["Background Job Finished"]).astype(np.int8)
         u = rng.random(e)
-        prop = np.where(email, PROP['{"template":"weekly_digest"}'] + (u < 0.3),
-                        PROP['{"job":"data_sync"}'] + (u < 0.2)).astype(np.int8)
+        prop = np.where(
+            email, PROP['{"template":"weekly_digest"}'] + (u < 0.3), PROP['{"job":"data_sync"}'] + (u < 0.2)
+        ).astype(np.int8)
         ts = self.day_start_us(day) + (rng.random(e) * DAY_US).astype(np.int64)
         none = np.full(e, -1, dtype=np.int64)
-        return Batch(user.astype(np.int64), m.user_account[user].astype(np.int64), code,
-                     none.astype(np.int8), prop, none, ts, ts, ts.astype(np.uint64), ts.astype(np.uint64))
+        return Batch(
+            user.astype(np.int64),
+            m.user_account[user].astype(np.int64),
+            code,
+            none.astype(np.int8),
+            prop,
+            none,
+            ts,
+            ts,
+            ts.astype(np.uint64),
+            ts.astype(np.uint64),
+        )
 
     def _milestones(self, rng: np.random.Generator, day: int) -> Batch:
         lo, hi = self._milestone_bounds[day], self._milestone_bounds[day + 1]
@@ -290,25 +326,37 @@ class EventStream:
         user = ms["user"].astype(np.int64)
         ts = self.day_start_us(day) + ((ms["second"] + rng.random(e)) * SECOND_US).astype(np.int64)
         none = np.full(e, -1, dtype=np.int64)
-        return Batch(user, self.m.user_account[user].astype(np.int64), ms["event"].astype(np.int8),
-                     none.astype(np.int8), ms["prop"].astype(np.int8), none, ts, ts, ts.astype(np.uint64),
-                     ts.astype(np.uint64))
+        return Batch(
+            user,
+            self.m.user_account[user].astype(np.int64),
+            ms["event"].astype(np.int8),
+            none.astype(np.int8),
+            ms["prop"].astype(np.int8),
+            none,
+            ts,
+            ts,
+            ts.astype(np.uint64),
+            ts.astype(np.uint64),
+        )
 
     def to_table(self, b: Batch) -> pa.Table:
         user_idx = pa.array(np.where(b.user < 0, 0, b.user), mask=b.user < 0)
         feature_idx = pa.array(b.feature.astype(np.int32), mask=b.feature < 0)
-        return pa.Table.from_arrays([
-            message_ids(b.msg_hi, b.msg_lo),
-            self.user_array.take(user_idx),
-            self.account_array.take(pa.array(b.account)),
-            pa.array(EVENT_NAMES, type=pa.string()).take(pa.array(b.code.astype(np.int32))),
-            pa.array(FEATURES, type=pa.string()).take(feature_idx),
-            session_ids(b.session),
-            pa.array(b.code >= EV["Email Sent"]),
-            pa.array(b.ts, type=pa.timestamp("us", tz="UTC")),
-            pa.array(b.recv, type=pa.timestamp("us", tz="UTC")),
-            pa.array(PROPERTY_TEMPLATES, type=pa.string()).take(pa.array(b.prop.astype(np.int32))),
-        ], schema=SCHEMA)
+        return pa.Table.from_arrays(
+            [
+                message_ids(b.msg_hi, b.msg_lo),
+                self.user_array.take(user_idx),
+                self.account_array.take(pa.array(b.account)),
+                pa.array(EVENT_NAMES, type=pa.string()).take(pa.array(b.code.astype(np.int32))),
+                pa.array(FEATURES, type=pa.string()).take(feature_idx),
+                session_ids(b.session),
+                pa.array(b.code >= EV["Email Sent"]),
+                pa.array(b.ts, type=pa.timestamp("us", tz="UTC")),
+                pa.array(b.recv, type=pa.timestamp("us", tz="UTC")),
+                pa.array(PROPERTY_TEMPLATES, type=pa.string()).take(pa.array(b.prop.astype(np.int32))),
+            ],
+            schema=SCHEMA,
+        )
 
 
 @dataclass
@@ -345,8 +393,9 @@ def write_events(stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook |
         return _write_days(stream, out_dir, fmt, hook, pool)
 
 
-def _write_days(stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook | None,
-                pool: ThreadPoolExecutor) -> EventStats:
+def _write_days(
+    stream: EventStream, out_dir: Path, fmt: str, hook: BatchHook | None, pool: ThreadPoolExecutor
+) -> EventStats:
     stats = EventStats()
     waiting: dict[int, list[Batch]] = {}
     base = (stream.m.window_start - EPOCH).days

@@ -301,8 +301,9 @@ class LifecycleSimulator:
                 a.changes.append(Change(p_start, "new", self._monthly_total(c, p_start), c.currency))
             if on_free and k == convert_at:
                 core = c.active_items()[0]
-                self._replace_item(c, core, plan_for(CORE, "starter" if rng.random() < 0.7 else "standard"),
-                                   core.quantity, p_start)
+                self._replace_item(
+                    c, core, plan_for(CORE, "starter" if rng.random() < 0.7 else "standard"), core.quantity, p_start
+                )
                 a.changes.append(Change(p_start, "new", self._monthly_total(c, p_start), c.currency))
                 on_free = False
             if not on_free and not (trial and k == 0):

@@ -103,31 +103,41 @@ class CsvMess:
                         added.append(row)
                         counts[rule] += 1
                 elif rule == "bad_type":
-                    broken(rule, _first(entity, lambda c: c.type in _BAD_TYPE_TEXT),
-                           lambda v, c: _BAD_TYPE_TEXT[c.type])
+                    broken(
+                        rule, _first(entity, lambda c: c.type in _BAD_TYPE_TEXT), lambda v, c: _BAD_TYPE_TEXT[c.type]
+                    )
                 elif rule == "missing_required":
                     broken(rule, _first(entity, lambda c: c.required), lambda v, c: "")
                 elif rule == "unknown_enum":
-                    broken(rule, _first(entity, lambda c: c.enum is not None),
-                           lambda v, c: str(v).replace("_", " ").title())
+                    broken(
+                        rule,
+                        _first(entity, lambda c: c.enum is not None),
+                        lambda v, c: str(v).replace("_", " ").title(),
+                    )
                 elif rule == "naive_timestamp":
-                    broken(rule, _first(entity, lambda c: c.type == "timestamp"),
-                           lambda v, c: format_naive_timestamp(v))
+                    broken(
+                        rule, _first(entity, lambda c: c.type == "timestamp"), lambda v, c: format_naive_timestamp(v)
+                    )
                 elif rule == "orphan_reference":
                     col = _first(entity, lambda c: c.references is not None and c.required)
-                    broken(rule, col or _first(entity, lambda c: c.references is not None),
-                           lambda v, c: f"{str(v)[:-4]}XXXX")
+                    broken(
+                        rule,
+                        col or _first(entity, lambda c: c.references is not None),
+                        lambda v, c: f"{str(v)[:-4]}XXXX",
+                    )
         rows.extend(added)
         return {k: v for k, v in counts.items() if v}
 
     def _conflicting_duplicate(self, entity: Entity, clean: list[Row], referenced: set[str]) -> Row | None:
         """An existing, unreferenced id again with one plain column changed (a re-export after an edit)."""
-        col = _first(entity, lambda c: c.references is None and c.enum is None
-                     and c.type in ("string", "integer", "date"))
+        col = _first(
+            entity, lambda c: c.references is None and c.enum is None and c.type in ("string", "integer", "date")
+        )
         if col is None:
             return None
-        row = self._pick(clean, lambda r: str(r[entity.primary_key]) not in referenced
-                         and r.get(col.name) not in (None, ""))
+        row = self._pick(
+            clean, lambda r: str(r[entity.primary_key]) not in referenced and r.get(col.name) not in (None, "")
+        )
         if row is not None:
             row[col.name] = _changed(row[col.name])
         return row
@@ -165,7 +175,7 @@ class EventMess:
             n = EVENT_RULES_PER_MESSY_DAY[rule]
             self.counts[rule] += n
             k += n
-            return chosen[k - n:k]
+            return chosen[k - n : k]
 
         dup = b.take(take("duplicate_message_id"))
         # A client retry: same messageId and content, received again up to two days later.

@@ -51,8 +51,9 @@ def _day_index(ws: date, d: date) -> int:
     return (d - ws).days
 
 
-def user_rows(rng: np.random.Generator, names: NameSource, crm: Crm, ws: date, end: date
-              ) -> tuple[list[Row], list[tuple[int, int, int, int]]]:
+def user_rows(
+    rng: np.random.Generator, names: NameSource, crm: Crm, ws: date, end: date
+) -> tuple[list[Row], list[tuple[int, int, int, int]]]:
     """product_users rows, and per user (account, created day, deactivated day, is admin/champion)."""
     pool = [names.person()[2] for _ in range(300)]
     contacts: dict[int, dict[str, list[str]]] = {}
@@ -89,8 +90,17 @@ def user_rows(rng: np.random.Generator, names: NameSource, crm: Crm, ws: date, e
             email = emails[contact] if contact else f"{handle}{len(rows)}@{crm.domains[a.idx]}"
             created_at = _user_time(rng, ws, created)
             deactivated_at = _user_time(rng, ws, deactivated) if deactivated <= _day_index(ws, end) else None
-            rows.append({"user_id": uid, "account_id": a.id, "contact_id": contact, "email": email, "role": role,
-                         "created_at": created_at, "deactivated_at": deactivated_at})
+            rows.append(
+                {
+                    "user_id": uid,
+                    "account_id": a.id,
+                    "contact_id": contact,
+                    "email": email,
+                    "role": role,
+                    "created_at": created_at,
+                    "deactivated_at": deactivated_at,
+                }
+            )
             meta.append((a.idx, created, deactivated if deactivated_at else NEVER, int(k < 2)))
     return rows, meta
 
@@ -99,8 +109,7 @@ def _user_time(rng: np.random.Generator, ws: date, day: int) -> datetime:
     return at_jst(ws + DAY * day, float(np.clip(rng.normal(11.5, 2.0), 7, 21)) * 3600)
 
 
-def _account_matrices(accounts: list[Account], ws: date, n_days: int
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _account_matrices(accounts: list[Account], ws: date, n_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(accounts)
     live = np.zeros((n_days, n), dtype=bool)
     tier = np.full((n_days, n), -1, dtype=np.int8)
@@ -113,16 +122,16 @@ def _account_matrices(accounts: list[Account], ws: date, n_days: int
                 hi = min(n_days - 1, _day_index(ws, item.end or c.end))
                 if hi < lo:
                     continue
-                live[lo:hi + 1, a.idx] = True
+                live[lo : hi + 1, a.idx] = True
                 if item.plan.line == CORE:
-                    tier[lo:hi + 1, a.idx] = item.plan.tier_rank
+                    tier[lo : hi + 1, a.idx] = item.plan.tier_rank
         if a.first_start is None:
             continue
         level = np.full(n_days, a.intensity, dtype=np.float32)
         if not a.onboarded:
             level *= MISSED_ONBOARDING_ACTIVITY
             s = _day_index(ws, a.first_start)
-            level[max(0, s):max(0, s + ONBOARDING_WINDOW_DAYS)] *= 0.6
+            level[max(0, s) : max(0, s + ONBOARDING_WINDOW_DAYS)] *= 0.6
         level[tier[:, a.idx] == 0] *= FREE_PLAN_ACTIVITY
         for ch in a.churns:
             anchor, stop = _day_index(ws, ch.anchor), _day_index(ws, ch.end)
@@ -134,8 +143,9 @@ def _account_matrices(accounts: list[Account], ws: date, n_days: int
     return live, tier, activity
 
 
-def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: date,
-                         meta: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, list[tuple]]:
+def _onboarding_schedule(
+    rng: np.random.Generator, accounts: list[Account], ws: date, meta: list[tuple[int, int, int, int]]
+) -> tuple[np.ndarray, list[tuple]]:
     """First day random key actions are allowed per account, and the one-off milestone events."""
     key_from = np.zeros(len(accounts), dtype=np.int32)
     users_of: dict[int, list[int]] = {}
@@ -175,8 +185,12 @@ def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: 
                 add(int(key_from[a.idx]), reporter, "Report Created", PROP['{"report_type":"summary"}'])
         for u in users[2:]:
             if tutorial_from != NEVER and rng.random() < 0.55:
-                add(max(meta[u][1] + int(rng.integers(1, 21)), tutorial_from), u, "Tutorial Finished",
-                    PROP['{"tutorial":"getting_started"}'])
+                add(
+                    max(meta[u][1] + int(rng.integers(1, 21)), tutorial_from),
+                    u,
+                    "Tutorial Finished",
+                    PROP['{"tutorial":"getting_started"}'],
+                )
         settings = [("user_invite", 0.9, 0, 14), ("billing_contact", 0.7, 0, 30), ("slack_integration", 0.4, 5, 90)]
         if a.contracts and any(i.plan.tier == "enterprise" for i in a.contracts[0].items):
             settings.append(("sso", 0.7, 3, 30))
@@ -186,8 +200,9 @@ def _onboarding_schedule(rng: np.random.Generator, accounts: list[Account], ws: 
     return key_from, rows
 
 
-def build_product_model(rng: np.random.Generator, crm: Crm, meta: list[tuple[int, int, int, int]],
-                        user_ids: list[str], ws: date, end: date) -> ProductModel:
+def build_product_model(
+    rng: np.random.Generator, crm: Crm, meta: list[tuple[int, int, int, int]], user_ids: list[str], ws: date, end: date
+) -> ProductModel:
     n_days = _day_index(ws, end) + 1
     live, tier, activity = _account_matrices(crm.accounts, ws, n_days)
     user_account = np.array([m[0] for m in meta], dtype=np.int32)

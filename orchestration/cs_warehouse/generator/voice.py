@@ -16,13 +16,23 @@ _PRIORITIES = ("low", "normal", "high", "urgent")
 _FIRST_RESPONSE_MEDIAN_MIN = {"low": 240, "normal": 120, "high": 45, "urgent": 20}
 _RESOLUTION_MEDIAN_H = {"low": 48, "normal": 24, "high": 12, "urgent": 6}
 _SUBJECTS = (
-    "ログインできません", "CSVエクスポートが失敗する", "ダッシュボードの表示が遅い", "請求書の送付先を変更したい",
-    "SSO設定について", "API連携のエラー", "ユーザー追加の方法", "レポートの数値が合わない", "通知メールが届かない",
+    "ログインできません",
+    "CSVエクスポートが失敗する",
+    "ダッシュボードの表示が遅い",
+    "請求書の送付先を変更したい",
+    "SSO設定について",
+    "API連携のエラー",
+    "ユーザー追加の方法",
+    "レポートの数値が合わない",
+    "通知メールが届かない",
     "契約プランの変更について",
 )
 _NPS_COMMENTS = {
     "detractor": (
-        "操作が分かりにくい。", "動作が重いことが多い。", "サポートの回答が遅い。", "価格に見合う価値を感じない。",
+        "操作が分かりにくい。",
+        "動作が重いことが多い。",
+        "サポートの回答が遅い。",
+        "価格に見合う価値を感じない。",
     ),
     "passive": ("概ね満足しているが改善の余地あり。", "機能は十分だが使いこなせていない。", "特に不満はない。"),
     "promoter": ("業務効率が大きく改善した。", "サポートが丁寧で助かっている。", "他部署にも勧めたい。"),
@@ -84,18 +94,20 @@ def ticket_rows(rng: np.random.Generator, crm: Crm, end: date) -> list[Row]:
             escalate_p = (0.25 if priority == "urgent" else 0.04) * (2 if a.burden else 1)
             people = contacts.get(a.idx, [])
             requester = people[int(rng.integers(0, len(people)))].id if people and rng.random() > 0.08 else None
-            rows.append({
-                "id": "",  # numbered after sorting by creation time, as Zendesk does
-                "organization_id": a.id,
-                "requester_id": requester,
-                "created_at": created,
-                "first_response_at": first_at,
-                "solved_at": solved_at,
-                "status": status,
-                "priority": priority,
-                "is_escalated": bool(rng.random() < escalate_p),
-                "subject": _SUBJECTS[int(rng.integers(0, len(_SUBJECTS)))],
-            })
+            rows.append(
+                {
+                    "id": "",  # numbered after sorting by creation time, as Zendesk does
+                    "organization_id": a.id,
+                    "requester_id": requester,
+                    "created_at": created,
+                    "first_response_at": first_at,
+                    "solved_at": solved_at,
+                    "status": status,
+                    "priority": priority,
+                    "is_escalated": bool(rng.random() < escalate_p),
+                    "subject": _SUBJECTS[int(rng.integers(0, len(_SUBJECTS)))],
+                }
+            )
     rows.sort(key=lambda r: (r["created_at"], r["organization_id"]))
     for n, r in enumerate(rows):
         r["id"] = str(100001 + n)
@@ -142,8 +154,16 @@ def nps_rows(rng: np.random.Generator, crm: Crm, window_start: date, end: date) 
                     band = "detractor" if score <= 6 else "passive" if score <= 8 else "promoter"
                     texts = _NPS_COMMENTS[band]
                     comment = texts[int(rng.integers(0, len(texts)))] if rng.random() < 0.4 else None
-                    rows.append({"response_id": "", "account_id": a.id, "contact_id": p.id,
-                                 "responded_at": responded, "score": score, "comment": comment})
+                    rows.append(
+                        {
+                            "response_id": "",
+                            "account_id": a.id,
+                            "contact_id": p.id,
+                            "responded_at": responded,
+                            "score": score,
+                            "comment": comment,
+                        }
+                    )
     rows.sort(key=lambda r: (r["responded_at"], r["contact_id"]))
     for n, r in enumerate(rows):
         r["response_id"] = f"nps_{n + 1:07d}"
@@ -164,8 +184,17 @@ def csat_rows(rng: np.random.Generator, crm: Crm, tickets: list[Row], end: date)
 
     def add(a: Account, contact: str | None, ticket: str | None, touchpoint: str, at: datetime) -> None:
         if at <= export_at:
-            rows.append({"response_id": "", "account_id": a.id, "contact_id": contact, "ticket_id": ticket,
-                         "touchpoint": touchpoint, "responded_at": at, "score": _csat_score(rng, a)})
+            rows.append(
+                {
+                    "response_id": "",
+                    "account_id": a.id,
+                    "contact_id": contact,
+                    "ticket_id": ticket,
+                    "touchpoint": touchpoint,
+                    "responded_at": at,
+                    "score": _csat_score(rng, a),
+                }
+            )
 
     for t in tickets:
         if t["solved_at"] is not None and rng.random() < 0.35:
