@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
 
-.PHONY: help venv lock run nightly data ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -47,11 +47,13 @@ ravenstack: $(STAMP)  ## Import ../shared/datasets/ravenstack through mappings/r
 	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
 	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
 
+test-ravenstack: ravenstack  ## RavenStack through its mapping, reconciled, then dbt build (bridge tests included) on it
+
 dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dbt parse --quiet
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m cs_warehouse.definitions
 
-test: $(STAMP) browser lint test-python test-dbt test-semantic test-postgres  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
+test: $(STAMP) browser lint test-python test-dbt test-ravenstack test-semantic test-postgres  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
 
 test-python: $(STAMP)
 	$(BIN)/dbt parse --quiet
