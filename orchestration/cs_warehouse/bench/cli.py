@@ -28,6 +28,10 @@ SEED = 42
 USAGE_SELECTION = "+int_usage_active_users_daily +int_usage_account_monthly"
 
 
+SKIPPED = {"ok": False, "killed": "skipped: the full build failed", "returncode": None, "wall_seconds": None,
+           "cpu_seconds": None, "peak_mib": None, "loadavg_start": []}  # fmt: skip
+
+
 def parse_size(text: str) -> int:
     text = text.strip().upper()
     scale = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
@@ -121,6 +125,15 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
     finally:
         shutil.move(held, last_day)
     out["full"] = {"measured": full.as_dict(), "timings": read_json(state / "full.json")}
+    peer_script = PROJECT_DIR / "benchmarks" / "peer_pandas_usage.py"
+    if not full.ok:
+        # everything but the pandas script reads the warehouse the full build left half-built
+        for key in ("incremental", "raw_scan", "dbt_usage"):
+            out[key] = {"measured": SKIPPED}
+        peer = measure("peer_pandas", [sys.executable, str(peer_script), "--landing", str(landing),
+                                       "--out", str(state / "peer")], env, state, budget_mib, timeout)  # fmt: skip
+        out["peer_pandas"] = {"measured": peer.as_dict(), "result": read_json(state / "peer" / "summary.json")}
+        return out
     incremental = measure("incremental_build",
                           child("cs_warehouse.bench.nightly", "--out", str(state / "incremental.json")),
                           env, state, budget_mib, timeout)  # fmt: skip
@@ -130,7 +143,6 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
                                      "--out", str(state / "scan.json")), env, state, budget_mib, timeout)  # fmt: skip
     out["raw_scan"] = {"measured": scan.as_dict(), "result": read_json(state / "scan.json")}
 
-    peer_script = PROJECT_DIR / "benchmarks" / "peer_pandas_usage.py"
     peer = measure("peer_pandas", [sys.executable, str(peer_script), "--landing", str(landing),
                                    "--out", str(state / "peer")], env, state, budget_mib, timeout)  # fmt: skip
     out["peer_pandas"] = {"measured": peer.as_dict(), "result": read_json(state / "peer" / "summary.json")}
@@ -180,21 +192,24 @@ def summarise(repeats: list[dict]) -> dict:
         return [r[key]["measured"]["wall_seconds"] if r[key]["measured"]["ok"] else None for r in repeats]
 
     def peak(key: str) -> list:
+        # a run stopped at the memory budget still tells how far it got; a skipped one has no value
         return [r[key]["measured"]["peak_mib"] for r in repeats]
 
     def cpu(key: str) -> list:
-        return [r[key]["measured"]["cpu_seconds"] for r in repeats]
+        return [r[key]["measured"]["cpu_seconds"] if r[key]["measured"]["ok"] else None for r in repeats]
 
     summary: dict = {}
     for key in ("full", "incremental", "raw_scan", "peer_pandas", "dbt_usage"):
         summary[key] = {"wall_seconds": med(wall(key)), "peak_mib": med(peak(key)), "cpu_seconds": med(cpu(key)),
                         "ok_runs": sum(r[key]["measured"]["ok"] for r in repeats)}  # fmt: skip
-    summary["raw_scan"]["query_seconds"] = med([(r["raw_scan"]["result"] or {}).get("query_seconds") for r in repeats])
+    summary["raw_scan"]["query_seconds"] = med(
+        [(r["raw_scan"].get("result") or {}).get("query_seconds") for r in repeats]
+    )
     for key in ("full", "incremental"):
         stages: dict[str, list] = {}
         nodes: dict[str, list] = {}
         for r in repeats:
-            timings = r[key]["timings"] or {}
+            timings = r[key].get("timings") or {}
             per_stage: dict[str, float] = {"startup": timings.get("startup_seconds")}
             for step in (timings.get("steps") or {}).values():
                 per_stage[step["stage"]] = per_stage.get(step["stage"], 0) + step["seconds"]

@@ -127,7 +127,7 @@ def render_markdown(body: dict) -> str:
                 m = repeat[key]["measured"]
                 status = "ok" if m["ok"] else (m["killed"] or f"exit {m['returncode']}")
                 lines.append(
-                    f"| {label} | {i} | {key} | {m['wall_seconds']:.1f} | {m['cpu_seconds']:.1f} "
+                    f"| {label} | {i} | {key} | {_s(m['wall_seconds'])} | {_s(m['cpu_seconds'])} "
                     f"| {_gib(m['peak_mib'])} | {', '.join(map(str, m['loadavg_start']))} | {status} |"
                 )
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -132,6 +133,9 @@ class Loader:
         self.contract = contract or load_contract()
         self.load_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         con.execute("set TimeZone = 'UTC'")
+        # Bounded memory on large backfills: DuckDB spills to disk beyond this instead of growing to 80 % of RAM.
+        con.execute(f"set memory_limit = {sql_literal(os.environ.get('CSW_DUCKDB_MEMORY_LIMIT', '6GB'))}")
+        con.execute("set preserve_insertion_order = false")
         ensure_raw_schema(con, self.contract)
         self._signature: str | None = None
 
@@ -332,15 +336,10 @@ class Loader:
             if c.type == "timestamp"
         ]
         checks += [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
-        source_json = (
-            "json_object("
-            + ", ".join(f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns)
-            + ")"
-        )
         con.execute(
             f"""create or replace temp table _checked as
             select row_number() over () as _rid, _file, _line,
-                   coalesce(_raw, cast({source_json} as varchar)) as _raw, _partition_date, {typed},
+                   _raw, _partition_date, {typed},
                    nullif(concat_ws('; ', {", ".join(checks)}), '') as _violations
             from _batch"""
         )
@@ -390,6 +389,13 @@ class Loader:
 
     def _write_batch(self, entity: Entity) -> None:
         con = self.con
+        # Parquet rows carry no text of their own: the quarantine keeps them as JSON, built only for the
+        # rows that break a rule (building it for every event would double a large load's memory).
+        source_json = (
+            "json_object("
+            + ", ".join(f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns)
+            + ")"
+        )
         cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
         partition = ", _partition_date" if entity.partitioned_by_day else ""
         con.execute(
@@ -402,7 +408,7 @@ class Loader:
             select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _file, _line,
                    split_part(split_part(_violations, '; ', 1), ':', 1),
                    split_part(split_part(_violations, '; ', 1), ':', 2),
-                   _violations, _raw, now()
+                   _violations, coalesce(_raw, cast({source_json} as varchar)), now()
             from _checked where _violations is not null
             union all
             select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _file, _line, rule, null,
