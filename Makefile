@@ -57,7 +57,7 @@ test: $(STAMP) browser lint test-python test-dbt test-ravenstack test-semantic t
 
 test-python: $(STAMP)
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not spark and not postgres"
 
 test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a small generated dataset
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
