@@ -103,8 +103,9 @@ select
     coalesce(account_usage.licensed_seats, 0) as licensed_seats,
     {{ safe_ratio('coalesce(account_usage.login_users, 0)', 'coalesce(account_usage.licensed_seats, 0)') }}
         as login_rate,
-    adoption.feature_adoption_avg,
-    breadth.feature_breadth_avg,
+    -- rounded: averages of doubles differ in the last bits with the engine's summation order
+    {{ round_double('adoption.feature_adoption_avg', 10) }} as feature_adoption_avg,
+    {{ round_double('breadth.feature_breadth_avg', 10) }} as feature_breadth_avg,
     -- voice of the customer
     nps.nps,
     coalesce(nps.nps_responses, 0) as nps_responses,

@@ -99,7 +99,8 @@ select
     cast(bands.accounts as integer) as accounts,  -- noqa: RF04
     cast(bands.churned_accounts as integer) as churned_accounts,
     {{ safe_ratio('bands.churned_accounts', 'bands.accounts') }} as churn_rate,
-    cast(bands.avg_health_score as {{ type_double() }}) as avg_health_score,
+    -- rounded: averages of doubles differ in the last bits with the engine's summation order
+    cast({{ round_double('bands.avg_health_score', 10) }} as {{ type_double() }}) as avg_health_score,
     cast(month_auc.churned as integer) as month_churned_accounts,
     cast(month_auc.retained as integer) as month_retained_accounts,
     case
