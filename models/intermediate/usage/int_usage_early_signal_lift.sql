@@ -57,7 +57,8 @@ lift as (
             'sum(case when quartile = 1 then is_retained_12m else 0 end)',
             'sum(case when quartile = 1 then 1 else 0 end)'
         ) }} as bottom_quartile_retention_rate,
-        cast(corr(metric_value, is_retained_12m) as {{ type_double() }}) as correlation_coefficient
+        {#- corr() sums in parallel in no fixed order; ten digits keep rebuilds bit-identical. -#}
+        {{ round_double('cast(corr(metric_value, is_retained_12m) as ' ~ type_double() ~ ')', 10) }} as correlation_coefficient
     from metric_values
     group by metric_name
 )
