@@ -2,7 +2,8 @@
 
 The recomputation reads the generator's files directly (not the raw tables, not the models) and applies
 KPI_SPEC.md in plain Python: active = not a system event; days in Asia/Tokyo; sessions by SDK id, else a new
-session after 30 minutes of inactivity or 24 hours; NPS over each respondent's latest answer in the month.
+session after 30 minutes of inactivity or 24 hours; NPS over each respondent's latest answer in the month;
+time to first action per user from the registration day, censored by the days observed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     _run([sys.executable, "-m", "cs_warehouse", "load"], env)
     _run([dbt, "seed", "--quiet"], env)
     _run(
-        [dbt, "run", "--quiet", "--select", "+path:models/intermediate/usage", "--vars", f'{{as_of_date: "{END}"}}'],
+        [
+            dbt,
+            "run",
+            "--quiet",
+            "--select",
+            "+path:models/intermediate/usage",
+            "mart_time_to_first_action_user",
+            "--vars",
+            f'{{as_of_date: "{END}"}}',
+        ],
         env,
     )
     return landing, tmp / "wh.duckdb"
@@ -161,3 +171,53 @@ def test_nps_per_month(built: tuple[Path, Path]) -> None:
     for month, (n, score) in expected.items():
         assert got[month][0] == n
         assert got[month][1] == pytest.approx(score) if score is not None else got[month][1] is None
+
+
+def _user_first_actions(landing: Path, active: pd.DataFrame) -> pd.DataFrame:
+    """Per user x milestone: days from the registration day (Tokyo) to the first event, NaN when never."""
+    users = pd.read_csv(landing / "product_users.csv", dtype=str)
+    users["reg_day"] = pd.to_datetime(users["created_at"], utc=True).dt.tz_convert(TZ).dt.date
+    users = users[(users["reg_day"] >= active["day"].min()) & (users["reg_day"] <= END)]
+    milestones = pd.read_csv(ROOT / "seeds" / "onboarding_milestones.csv")
+    assert milestones["milestone_version"].nunique() == 1, "recompute the version in force per user"
+    first = active.groupby(["userId", "event"])["day"].min().rename("first_day").reset_index()
+    rows = users[["user_id", "reg_day"]].merge(milestones[["milestone_code", "event_name"]], how="cross")
+    rows = rows.merge(first, left_on=["user_id", "event_name"], right_on=["userId", "event"], how="left")
+    rows["observed"] = rows["reg_day"].map(lambda d: (END - d).days)
+    rows["days"] = [
+        float("nan") if pd.isna(f) else max(0, (f - r).days)
+        for f, r in zip(rows["first_day"], rows["reg_day"], strict=True)
+    ]
+    rows["month"] = rows["reg_day"].map(lambda d: d.replace(day=1))
+    return rows
+
+
+def test_user_time_to_first_action(built: tuple[Path, Path], active: pd.DataFrame) -> None:
+    landing, db = built
+    expected = _user_first_actions(landing, active)
+    model = _query(
+        db, "select user_id, milestone_code, observed_days, days_to_reach from intermediate.int_usage_user_milestones"
+    )
+    merged = expected.merge(model, on=["user_id", "milestone_code"], how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all() and len(merged) > 200
+    assert (merged["observed"] == merged["observed_days"]).all()
+    same = (merged["days"] == merged["days_to_reach"]) | (merged["days"].isna() & merged["days_to_reach"].isna())
+    assert same.all(), merged[~same].head()
+    assert merged["days"].isna().any() and (merged["days"] == 0).any()
+
+    mart = _query(db, "select * from marts.mart_time_to_first_action_user")
+    mart["cohort_month"] = pd.to_datetime(mart["cohort_month"]).dt.date
+    mart = mart.set_index(["cohort_month", "milestone_code"])
+    for (month, code), grp in expected.groupby(["month", "milestone_code"]):
+        got = mart.loc[(month, code)]
+        assert got["cohort_users"] == len(grp)
+        for w in (7, 30, 90):
+            seen = grp[grp["observed"] >= w]
+            assert got[f"observed_{w}d_users"] == len(seen)
+            if len(seen):
+                assert got[f"reached_within_{w}d_rate"] == pytest.approx((seen["days"] < w).mean())
+            else:
+                assert pd.isna(got[f"reached_within_{w}d_rate"])
+        # two months of history: nobody is observed for 90 days, so no median yet
+        assert pd.isna(got["median_days"])
+    assert len(mart) == expected.groupby(["month", "milestone_code"]).ngroups

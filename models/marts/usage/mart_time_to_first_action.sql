@@ -1,9 +1,8 @@
 -- time_to_first_action, cohort view: per contract-start cohort and milestone, the share of accounts that
 -- reached it within 7 / 30 / 90 days (each share over the accounts observed for at least that long) and
 -- the median days. Never-reached accounts are censored, not zero: the median is taken over the accounts
--- observed for 90 days with "not within 90 days" ranked last, and is null when fewer than half got there.
-
-{%- set never = 1000000 %}
+-- observed for 90 days with "not within 90 days" ranked last, and is null unless more than half got there
+-- (macro censored_median_days, shared with mart_time_to_first_action_user).
 
 with
 
@@ -21,10 +20,7 @@ windows as (
             sum(case when observed_days >= {{ w }} and days_to_reach < {{ w }} then 1 else 0 end)
                 as reached_{{ w }}d_accounts,
         {% endfor %}
-        {{ median(
-            'case when observed_days >= 90 then case when days_to_reach < 90 then days_to_reach else '
-            ~ never ~ ' end end'
-        ) }} as median_days_raw
+        {{ censored_median_days('days_to_reach', 'observed_days') }} as median_days
     from milestones
     group by cohort_month, milestone_code
 )
@@ -38,5 +34,5 @@ select
         cast({{ safe_ratio('reached_' ~ w ~ 'd_accounts', 'observed_' ~ w ~ 'd_accounts') }} as {{ type_double() }})
             as reached_within_{{ w }}d_rate,
     {% endfor %}
-    cast(case when median_days_raw < {{ never }} then median_days_raw end as {{ type_double() }}) as median_days
+    cast(median_days as {{ type_double() }}) as median_days
 from windows

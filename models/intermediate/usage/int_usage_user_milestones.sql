@@ -1,0 +1,133 @@
+-- One row per product user x onboarding milestone (of the milestone version in force on the user's
+-- registration day): when the user first reached it and after how many days (KPI_SPEC.md
+-- "time_to_first_action", user grain). Registration day = registered_at's day in the reporting zone, the
+-- same calendar the event days use. Never reached = null days (censored at observed_days), never zero.
+-- Users registered before the product event history begins are left out: their first actions happened
+-- where we cannot see them. A deactivated user stays observed until the as-of day (deactivation is an
+-- outcome, not a loss of sight).
+
+with
+
+users as (
+    select
+        user_id,
+        account_id,
+        user_role,
+        cast({{ to_reporting_time('registered_at') }} as date) as registration_date
+    from {{ ref('stg_product__users') }}
+),
+
+milestones as (
+    select * from {{ ref('onboarding_milestones') }}
+),
+
+milestone_events as (
+    select distinct event_name
+    from milestones
+),
+
+events as (
+    select
+        user_id,
+        event_name,
+        activity_date
+    from {{ ref('int_usage_session_events') }}
+),
+
+history_start as (
+    select
+        min(activity_date) as first_event_date,
+        {{ as_of_date() }} as as_of_date
+    from events
+),
+
+versions as (
+    select distinct
+        milestone_version,
+        valid_from_date
+    from milestones
+),
+
+version_ranges as (
+    select
+        milestone_version,
+        valid_from_date,
+        lead(valid_from_date) over (order by valid_from_date) as valid_to_date
+    from versions
+),
+
+observed_users as (
+    select
+        users.user_id,
+        users.account_id,
+        users.user_role,
+        users.registration_date,
+        version_ranges.milestone_version,
+        {{ dbt.datediff('users.registration_date', 'history_start.as_of_date', 'day') }} as observed_days  -- noqa: LT05
+    from users
+    cross join history_start
+    inner join version_ranges
+        on
+            users.registration_date >= version_ranges.valid_from_date
+            and (
+                version_ranges.valid_to_date is null
+                or users.registration_date < version_ranges.valid_to_date
+            )
+    where
+        users.registration_date >= history_start.first_event_date
+        and users.registration_date <= history_start.as_of_date
+),
+
+first_events as (
+    -- only the milestone events matter here: the rest of the event log is never grouped
+    select
+        events.user_id,
+        events.event_name,
+        min(events.activity_date) as first_date
+    from events
+    inner join milestone_events on events.event_name = milestone_events.event_name
+    where events.activity_date <= {{ as_of_date() }}
+    group by events.user_id, events.event_name
+),
+
+user_milestones as (
+    select
+        observed_users.user_id,
+        observed_users.account_id,
+        observed_users.user_role,
+        observed_users.registration_date,
+        observed_users.milestone_version,
+        observed_users.observed_days,
+        milestones.milestone_code,
+        milestones.is_required,
+        milestones.sort_order,
+        first_events.first_date as reached_date
+    from observed_users
+    inner join milestones
+        on observed_users.milestone_version = milestones.milestone_version
+    left join first_events
+        on
+            observed_users.user_id = first_events.user_id
+            and milestones.event_name = first_events.event_name
+)
+
+select
+    user_id,
+    account_id,
+    user_role,
+    registration_date,
+    cast({{ dbt.date_trunc('month', 'registration_date') }} as date) as cohort_month,
+    milestone_version,
+    milestone_code,
+    is_required,
+    sort_order,
+    observed_days,
+    reached_date,
+    reached_date is not null as is_reached,
+    -- an event dated before the registration day counts as day 0, as at the account grain
+    case
+        when reached_date is null then null
+        when reached_date < registration_date then 0
+        else {{ dbt.datediff('registration_date', 'reached_date', 'day') }}
+    end as days_to_reach
+from user_milestones
