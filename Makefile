@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
 
-.PHONY: help venv lock run nightly data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly backfill data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,6 +38,10 @@ run: $(STAMP)  ## Generate sample data if none, run the nightly build in-process
 nightly: $(STAMP)  ## Run the nightly build on the current landing folder
 	$(BIN)/dbt parse --quiet
 	$(BIN)/python -m cs_warehouse nightly
+
+backfill: $(STAMP)  ## Re-run the nightly build over past event days: make backfill FROM=2026-03-01 TO=2026-03-03
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m cs_warehouse backfill --from $(FROM) --to $(TO)
 
 data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1]
 	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \

@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from cs_warehouse.fingerprint import differences, warehouse_fingerprints
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.runs import partition_range_tags, pending_event_days
 from tests.landing_factory import write_minimal_landing
@@ -166,6 +167,7 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
     with dg.instance_for_test() as instance:
         assert_first_night(nightly_env, run_nightly(nightly_env, instance))
         first = published_at(nightly_env)
+        first_tables = warehouse_fingerprints(nightly_env / "warehouse.duckdb")
 
         # A truncated CRM export: the header survived, the accounts did not.
         accounts.write_text(good_export.splitlines()[0] + "\n", encoding="utf-8")
@@ -190,3 +192,5 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         fixed = run_nightly(nightly_env, instance)
         assert fixed.success
         assert published_at(nightly_env) > first
+        # Same landing files as the first night: a rebuild leaves the very same rows in every table.
+        assert differences(first_tables, warehouse_fingerprints(nightly_env / "warehouse.duckdb")) == []

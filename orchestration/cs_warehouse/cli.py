@@ -2,6 +2,7 @@
 
 run              generate the default sample data if the landing folder is empty, then the nightly build
 nightly          the nightly build only (ingest, dbt build, checks, reports), in-process
+backfill         the nightly build over past event days: --from YYYY-MM-DD --to YYYY-MM-DD (their files reload)
 load             ingest the landing folder into the raw schema (no dbt)
 summary          print the KPI summary of the current warehouse
 """
@@ -9,6 +10,7 @@ summary          print the KPI summary of the current warehouse
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -32,8 +34,9 @@ def generate_default_data(settings: Settings) -> None:
     generate(out_dir=settings.landing_dir, **DEFAULT_DATASET)
 
 
-def run_nightly(settings: Settings) -> bool:
-    """The nightly job in this process, over every event day with new or changed files."""
+def run_nightly(settings: Settings, event_days: tuple[dt.date, dt.date] | None = None) -> bool:
+    """The nightly job in this process, over every event day with new or changed files, or over the given
+    first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
     import dagster as dg
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
@@ -42,7 +45,7 @@ def run_nightly(settings: Settings) -> bool:
     from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
     from cs_warehouse.runs import partition_range_tags, pending_event_days, write_run_status
 
-    days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    days = list(event_days) if event_days else pending_event_days(settings.landing_dir, settings.warehouse_path)
     tags = partition_range_tags(days, yesterday_in_tokyo())
     job = defs.resolve_job_def("nightly_build")
     with dg.DagsterInstance.get() as instance:
@@ -73,8 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cs_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "nightly", "load", "summary"])
+    parser.add_argument("command", choices=["run", "nightly", "backfill", "load", "summary"])
+    parser.add_argument("--from", dest="first_day", type=dt.date.fromisoformat, help="backfill: first event day")
+    parser.add_argument("--to", dest="last_day", type=dt.date.fromisoformat, help="backfill: last event day")
     args = parser.parse_args(argv)
+    event_days = None
+    if args.command == "backfill":
+        if args.first_day is None or args.last_day is None or args.first_day > args.last_day:
+            parser.error("backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD, --from not after --to")
+        event_days = (args.first_day, args.last_day)
     settings = Settings.from_env()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -94,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run" and landing_is_empty(settings.landing_dir):
         generate_default_data(settings)
-    if not run_nightly(settings):
+    if not run_nightly(settings, event_days):
         print(
             "The nightly build failed; the serving copy was not replaced. Reasons above, the run in the Dagster "
             "UI (make dev).",

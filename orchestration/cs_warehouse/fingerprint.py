@@ -7,8 +7,9 @@ tables a full build leaves:
     python -m cs_warehouse.fingerprint warehouse/cs_warehouse.duckdb > before.json
     python -m cs_warehouse.fingerprint warehouse/cs_warehouse.duckdb --compare before.json
 
-Columns that record *when* or *in which load* a row arrived (`_load_id`) are left out; everything else,
-including the raw tables' source file and line, is compared. Tables whose name starts with an underscore
+Columns that record *in which load* a row arrived (`_load_id` and the incremental models' `_..._load_id`
+bookkeeping) are left out: a backfill brings the same rows in other loads. Everything else, including the raw
+tables' source file and line, is compared. Tables whose name starts with an underscore
 (the load audit, quarantine, publication record) describe runs, not data, and are left out too.
 """
 
@@ -22,7 +23,11 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_SCHEMAS = ("raw", "staging", "intermediate", "marts")
-RUN_COLUMNS = frozenset({"_load_id"})
+
+
+def is_load_column(name: str) -> bool:
+    """`_load_id`, `_session_load_id`, `_last_load_id`: which load brought a row, not what the row says."""
+    return name.startswith("_") and name.endswith("load_id")
 
 
 def table_fingerprints(
@@ -43,7 +48,7 @@ def table_fingerprints(
                 "order by column_index",
                 [schema, table],
             ).fetchall()
-            if name not in RUN_COLUMNS
+            if not is_load_column(name)
         ]
         row = ", ".join(f'"{c}"' for c in columns)
         count, total = con.execute(

@@ -4,15 +4,19 @@
 -- every engine. Everything here is as of the end of the day: a later event, answer or ticket never changes
 -- an earlier day except through late arrival, which the incremental lookback covers.
 --
--- Incremental by day (delete+insert on DuckDB/PostgreSQL, merge on Spark): a run recomputes the days from
--- (latest scored day - health_incremental_lookback_days) on. Every window reads its source tables, never
--- this table, so the result equals a full rebuild as long as data arrives within the lookback.
+-- Incremental by day (delete+insert on DuckDB/PostgreSQL, insert_overwrite of those day partitions on
+-- Spark): a run recomputes the days from (latest scored day - health_incremental_lookback_days) on, or
+-- from the earliest usage day that a load since the last run changed when that is earlier (a backfill of
+-- old event days). `_usage_load_id` records the latest usage load each run saw. Every window reads its
+-- source tables, never this table, so the result equals a full rebuild as long as CRM, ticket and survey
+-- changes fall within the lookback.
 
 {{
     config(
         materialized='incremental',
         unique_key=['account_id', 'score_date'],
         incremental_strategy=usage_incremental_strategy(),
+        partition_by=usage_incremental_partition_by('score_date'),
         on_schema_change='fail',
     )
 }}
@@ -32,7 +36,9 @@
 with
 
 history as (
-    select min(activity_date) as history_start_date
+    select
+        min(activity_date) as history_start_date,
+        coalesce(max(_last_session_load_id), '') as usage_load_id
     from {{ ref('int_usage_user_daily') }}
 ),
 
@@ -41,7 +47,11 @@ bounds as (
         history.history_start_date,
         {% if is_incremental() -%}
             coalesce(
-                cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'recomputed.last_score_date') }} as date),
+                case
+                    when changed_usage.first_changed_date < recomputed.lookback_date
+                        then changed_usage.first_changed_date
+                    else recomputed.lookback_date
+                end,
                 history.history_start_date
             ) as first_output_date
         {%- else -%}
@@ -49,7 +59,17 @@ bounds as (
         {%- endif %}
     from history
     {%- if is_incremental() %}
-        cross join (select max(score_date) as last_score_date from {{ this }}) as recomputed
+        cross join (
+            select
+                cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'max(score_date)') }} as date)
+                    as lookback_date
+            from {{ this }}
+        ) as recomputed
+        cross join (
+            select min(user_daily.activity_date) as first_changed_date
+            from {{ ref('int_usage_user_daily') }} as user_daily
+            where user_daily._last_session_load_id > (select coalesce(max(_usage_load_id), '') from {{ this }})
+        ) as changed_usage
     {%- endif %}
 ),
 
@@ -509,4 +529,8 @@ final as (
             and active_days.score_date = key_user_status.score_date
 )
 
-select * from final
+select
+    final.*,
+    history.usage_load_id as _usage_load_id
+from final
+cross join history

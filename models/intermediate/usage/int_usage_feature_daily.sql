@@ -7,6 +7,7 @@
         materialized='incremental',
         unique_key=['account_id', 'feature_code', 'activity_date'],
         incremental_strategy=usage_incremental_strategy(),
+        partition_by=usage_incremental_partition_by('activity_date'),
         on_schema_change='fail',
     )
 }}
@@ -19,7 +20,7 @@ feature_events as (
         user_id,
         feature_code,
         activity_date,
-        received_partition_date
+        _load_id
     from {{ ref('int_usage_session_events') }}
     where feature_code is not null
 ),
@@ -32,8 +33,8 @@ affected_keys as (
         feature_code,
         activity_date
     from feature_events
-    where received_partition_date >= (
-        select coalesce(max(last_received_partition_date), cast('1900-01-01' as date)) from {{ this }}
+    where _load_id >= (
+        select coalesce(max(_last_load_id), '') from {{ this }}
     )
 ),
 
@@ -62,7 +63,7 @@ final as (
         activity_date,
         count(*) as use_count,
         count(distinct user_id) as user_count,
-        max(received_partition_date) as last_received_partition_date
+        max(_load_id) as _last_load_id
     from keyed_events
     group by account_id, feature_code, activity_date
 )

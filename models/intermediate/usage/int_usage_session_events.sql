@@ -15,6 +15,7 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy=usage_incremental_strategy(),
+        partition_by=usage_incremental_partition_by('activity_date'),
         on_schema_change='fail',
     )
 }}
@@ -40,6 +41,7 @@ active_events as (
         events.occurred_at,
         events.activity_date,
         events.received_partition_date,
+        events._load_id,
         coalesce(catalog.is_login, false) as is_login_event,
         coalesce(catalog.is_key_action, false) as is_key_action_event
     from {{ ref('stg_product__events') }} as events
@@ -52,15 +54,16 @@ active_events as (
 {% if is_incremental() %}
 
 watermark as (
-    -- the last day file already processed is read again: a re-delivered day file stays idempotent
-    select coalesce(max(received_partition_date), cast('1900-01-01' as date)) as last_partition_date
+    -- events of loads since the last run, by load and not by event or file day: a backfilled day file is
+    -- new work however old its day. The last load already processed is read again (idempotent).
+    select coalesce(max(_load_id), '') as last_load_id
     from {{ this }}
 ),
 
 new_events as (
     select active_events.*
     from active_events
-    inner join watermark on active_events.received_partition_date >= watermark.last_partition_date
+    inner join watermark on active_events._load_id >= watermark.last_load_id
 ),
 
 new_sdk_sessions as (
@@ -175,12 +178,13 @@ plain_sessions as (
         occurred_at,
         activity_date,
         received_partition_date,
+        _load_id,
         is_login_event,
         is_key_action_event,
         'inactivity' as session_source,
         run_started_at,
-        -- a run's latest arrival: any change to a run (and so to any of its capped blocks) brings one
-        max(received_partition_date) over (partition by user_id, run_number) as session_partition_date,
+        -- a run's latest load: any change to a run (and so to any of its capped blocks) brings a newer one
+        max(_load_id) over (partition by user_id, run_number) as _session_load_id,
         {{ dbt.hash(dbt.concat([
             "'inactivity|'", 'user_id', "'|'", 'run_first_event_id', "'|'",
             "cast(floor(" ~ seconds_between('run_started_at', 'occurred_at') ~ " / " ~ cap_seconds ~ ") as "
@@ -200,11 +204,12 @@ sdk_sessions as (
         occurred_at,
         activity_date,
         received_partition_date,
+        _load_id,
         is_login_event,
         is_key_action_event,
         'sdk' as session_source,
         min(occurred_at) over (partition by user_id, sdk_session_id) as run_started_at,
-        max(received_partition_date) over (partition by user_id, sdk_session_id) as session_partition_date,
+        max(_load_id) over (partition by user_id, sdk_session_id) as _session_load_id,
         {{ dbt.hash(dbt.concat(["'sdk|'", 'user_id', "'|'", 'sdk_session_id'])) }} as session_id
     from events_to_sessionise
     where sdk_session_id is not null
@@ -230,7 +235,8 @@ select
     occurred_at,
     activity_date,
     received_partition_date,
-    session_partition_date,
+    _load_id,
+    _session_load_id,
     run_started_at,
     min(occurred_at) over (partition by session_id) as session_started_at,
     max(occurred_at) over (partition by session_id) as session_ended_at,

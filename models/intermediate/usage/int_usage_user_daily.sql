@@ -4,14 +4,15 @@
 -- up over days and months without double counting.
 --
 -- Incremental: a user-day is rebuilt when any of its sessions (for inactivity sessions, their whole run)
--- took in an event since the last run; session_partition_date carries that, so late events and the
--- sessions they merge reach every day they touch.
+-- took in an event of a load since the last run; _session_load_id carries that, so late events, backfilled
+-- days and the sessions they merge reach every day they touch.
 
 {{
     config(
         materialized='incremental',
         unique_key=['user_id', 'activity_date'],
         incremental_strategy=usage_incremental_strategy(),
+        partition_by=usage_incremental_partition_by('activity_date'),
         on_schema_change='fail',
     )
 }}
@@ -29,8 +30,8 @@ affected_days as (
         session_events.user_id,
         session_events.activity_date
     from session_events
-    where session_events.session_partition_date >= (
-        select coalesce(max(last_session_partition_date), cast('1900-01-01' as date)) from {{ this }}
+    where session_events._session_load_id >= (
+        select coalesce(max(_last_session_load_id), '') from {{ this }}
     )
 ),
 
@@ -97,7 +98,7 @@ events_by_day as (
         sum(case when is_login_event then 1 else 0 end) as login_event_count,
         sum(case when is_key_action_event then 1 else 0 end) as key_action_count,
         sum(case when feature_code is not null then 1 else 0 end) as feature_use_count,
-        max(session_partition_date) as last_session_partition_date
+        max(_session_load_id) as _last_session_load_id
     from day_events
     group by user_id, activity_date
 ),
@@ -133,7 +134,7 @@ select
     events_by_day.login_event_count,
     events_by_day.key_action_count,
     events_by_day.feature_use_count,
-    events_by_day.last_session_partition_date
+    events_by_day._last_session_load_id
 from events_by_day
 left join sessions_by_start_day
     on

@@ -4,14 +4,16 @@
 -- 10 x sum(weight x points) / sum(weight) over the components with a value; its band; and the change vs
 -- 30 days earlier.
 --
--- Incremental by day like int_health_signals_daily: the same trailing days are recomputed each run, and
--- the score of 30 days earlier comes from this table for days before them, so a run equals a full rebuild.
+-- Incremental by day like int_health_signals_daily: the same trailing days are recomputed each run (and
+-- from the earliest day the latest usage load changed, after a backfill), and the score of 30 days earlier
+-- comes from this table for days before them, so a run equals a full rebuild.
 
 {{
     config(
         materialized='incremental',
         unique_key=['account_id', 'score_date'],
         incremental_strategy=usage_incremental_strategy(),
+        partition_by=usage_incremental_partition_by('score_date'),
         on_schema_change='fail',
     )
 }}
@@ -31,10 +33,23 @@ with
 
 {% if is_incremental() -%}
     recompute as (
+        -- the lookback, or the earliest signal day the latest usage load changed when that is earlier
         select
-            cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'max(score_date)') }} as date)
-                as first_output_date
-        from {{ this }}
+            case
+                when changed.first_changed_date < own.lookback_date then changed.first_changed_date
+                else own.lookback_date
+            end as first_output_date
+        from (
+            select
+                cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'max(score_date)') }} as date)
+                    as lookback_date
+            from {{ this }}
+        ) as own
+        cross join (
+            select min(score_date) as first_changed_date
+            from {{ ref('int_health_signals_daily') }}
+            where _usage_load_id = (select max(_usage_load_id) from {{ ref('int_health_signals_daily') }})
+        ) as changed
     ),
 {%- endif %}
 

@@ -21,11 +21,14 @@ renamed as (
         is_system as is_system_event,
 
         -- timestamps (UTC) and the reporting-zone day the event counts on
-        "timestamp" as occurred_at,  -- noqa: RF06
+        {{ adapter.quote('timestamp') }} as occurred_at,
         received_at,
-        cast({{ to_reporting_time('"timestamp"') }} as date) as activity_date,
-        -- the landing day file the event arrived in: incremental models pick up new work by it
-        _partition_date as received_partition_date
+        cast({{ to_reporting_time(adapter.quote('timestamp')) }} as date) as activity_date,
+        -- the landing day file the event arrived in, and the load that brought it: incremental models pick up
+        -- new work by load (a load id begins with its UTC load time, so ids sort in load order), which also
+        -- catches a backfill of day files older than the newest one
+        _partition_date as received_partition_date,
+        _load_id
 
     from source
 )
