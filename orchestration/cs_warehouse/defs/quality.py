@@ -9,6 +9,7 @@ suite written for a mart that is not built yet waits until the model lands.
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,15 +104,23 @@ def build_quality_checks(
 ) -> list[dg.AssetChecksDefinition]:
     """Checks for the suites whose asset exists; marts without a handwritten suite get the baseline one."""
     suites = all_suites() if suites is None else suites
+    manifest = dbt_manifest()
     checks = []
     for key in sorted(existing, key=lambda k: k.to_user_string()):
         path = tuple(key.path)
         suite = suites.get(path)
         if suite is None and len(path) == 2 and path[0] == "marts":
-            suite = generic_model_suite(*path)
+            suite = generic_model_suite(*path, manifest=manifest)
         if suite is not None:
             checks.append(build_suite_check(suite, settings_factory))
     return checks
+
+
+def dbt_manifest() -> dict:
+    """The parsed dbt manifest (the marts' declared keys, not-nulls and accepted values feed their suites)."""
+    from cs_warehouse.dbt_project import dbt_project
+
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
 
 
 def _existing_asset_keys() -> list[dg.AssetKey]:

@@ -20,15 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true", help="also store results and build the Data Docs")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="great_expectations")
-    from cs_warehouse.defs.quality import _existing_asset_keys, reference_time
+    from cs_warehouse.defs.quality import _existing_asset_keys, dbt_manifest, reference_time
     from cs_warehouse.quality.suites import all_suites, generic_model_suite
 
     settings = Settings.from_env()
-    suites = all_suites()
+    suites, manifest = all_suites(), dbt_manifest()
     started, critical_failures = time.perf_counter(), 0
     for key in _existing_asset_keys():
         path = tuple(key.path)
-        suite = suites.get(path) or (generic_model_suite(*path) if path[0] == "marts" else None)
+        suite = suites.get(path) or (generic_model_suite(*path, manifest=manifest) if path[0] == "marts" else None)
         if suite is None:
             continue
         outcome = run_suite(

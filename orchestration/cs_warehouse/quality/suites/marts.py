@@ -261,20 +261,101 @@ def customer_360() -> Suite:
     )
 
 
-def generic_model_suite(schema: str, name: str) -> Suite:
-    """For a mart without a handwritten suite yet: not empty, and no sudden change of size."""
+# Columns named as fractions (KPI_SPEC.md: rates are 0.0427, not 4.27). Net revenue churn goes below zero
+# when expansion outgrows churn, and a login rate above one means more active users than seats: not fractions.
+FRACTION_SUFFIXES = ("_rate", "_share", "stickiness")
+NOT_FRACTIONS = frozenset({"net_revenue_churn_rate", "login_rate"})
+
+
+def is_fraction_column(column: str) -> bool:
+    return column.endswith(FRACTION_SUFFIXES) and column not in NOT_FRACTIONS
+
+
+def declared_expectations(node: dict, tests: list[dict]) -> dict[str | None, list]:
+    """GX expectations for the rules a model's yml declares, by the test's `where` filter (None = all rows):
+    keys (unique, unique_combination), not-null columns (constraints and tests) and accepted values are
+    critical; fraction-named columns outside 0..1 are a warning. The same rules as the model's dbt tests, so
+    the two cannot drift apart; GX adds the failing counts and sample rows to the check and blocks the publish."""
+    by_filter: dict[str | None, list] = {None: []}
+    not_null: dict[str | None, list[str]] = {None: []}
+    for column, spec in node.get("columns", {}).items():
+        if any(c.get("type") == "not_null" for c in spec.get("constraints", [])):
+            not_null[None].append(column)
+    for test in tests:
+        meta = test.get("test_metadata") or {}
+        kwargs, column = meta.get("kwargs", {}), test.get("column_name")
+        where = (test.get("config") or {}).get("where")
+        found = by_filter.setdefault(where, [])
+        if meta.get("name") == "not_null" and column:
+            not_null.setdefault(where, []).append(column)
+        elif meta.get("name") == "unique" and column:
+            found.append(gxe.ExpectColumnValuesToBeUnique(column=column, severity=CRITICAL))
+        elif meta.get("name") == "unique_combination" and kwargs.get("columns"):
+            columns = list(kwargs["columns"])
+            found.append(
+                gxe.ExpectColumnValuesToBeUnique(column=columns[0], severity=CRITICAL)
+                if len(columns) == 1
+                else gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, severity=CRITICAL)
+            )
+        elif meta.get("name") == "accepted_values" and column and kwargs.get("values"):
+            found.append(
+                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(kwargs["values"]), severity=CRITICAL)
+            )
+    for where, columns in not_null.items():
+        for column in dict.fromkeys(columns):
+            by_filter.setdefault(where, []).append(gxe.ExpectColumnValuesToNotBeNull(column=column, severity=CRITICAL))
+    for column in node.get("columns", {}):
+        if is_fraction_column(column):
+            by_filter[None].append(_rate(column, severity=WARNING))
+    return {where: found for where, found in by_filter.items() if found or where is None}
+
+
+def _key_columns(expectations: list) -> tuple[str, ...]:
+    for e in expectations:
+        if isinstance(e, gxe.ExpectCompoundColumnsToBeUnique):
+            return tuple(e.column_list)
+    return tuple(e.column for e in expectations if isinstance(e, gxe.ExpectColumnValuesToBeUnique))[:1]
+
+
+def generic_model_suite(schema: str, name: str, manifest: dict | None = None) -> Suite:
+    """For a mart without a handwritten suite: the rules its yml declares (see `declared_expectations`; a
+    rule with a `where` filter validates a part of its own), not empty, and no sudden change of size."""
+    declared: dict[str | None, list] = {None: []}
+    if manifest is not None:
+        node = next(
+            (n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model" and n["name"] == name),
+            None,
+        )
+        if node is not None:
+            tests = [
+                t
+                for t in manifest["nodes"].values()
+                if t.get("resource_type") == "test" and t.get("attached_node") == node["unique_id"]
+            ]
+            declared = declared_expectations(node, tests)
+    parts = [
+        Part(
+            name="table",
+            sql=table(schema, name),
+            keys=_key_columns(declared[None]),
+            row_count=RowCountBounds(),
+            expectations=[gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=WARNING), *declared[None]],
+        )
+    ]
+    for number, (where, expectations) in enumerate(sorted((w, e) for w, e in declared.items() if w), start=1):
+        parts.append(
+            Part(
+                name=f"where_{number}",
+                sql=f"{table(schema, name)} where {where}",
+                keys=_key_columns(expectations),
+                expectations=expectations,
+            )
+        )
     return Suite(
         name=f"{schema}.{name}",
         asset_key=(schema, name),
-        parts=[
-            Part(
-                name="table",
-                sql=table(schema, name),
-                row_count=RowCountBounds(),
-                expectations=[gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=WARNING)],
-            )
-        ],
-        description="Baseline suite (no handwritten suite yet): row count present and stable.",
+        parts=parts,
+        description="Declared rules of the model's yml, row count present and stable.",
     )
 
 
