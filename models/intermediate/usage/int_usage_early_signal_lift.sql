@@ -58,7 +58,9 @@ lift as (
             'sum(case when quartile = 1 then 1 else 0 end)'
         ) }} as bottom_quartile_retention_rate,
         {#- corr() sums in parallel in no fixed order; ten digits keep rebuilds bit-identical. -#}
-        {{ round_double('cast(corr(metric_value, is_retained_12m) as ' ~ type_double() ~ ')', 10) }} as correlation_coefficient
+        {{ round_double(
+            'cast(corr(metric_value, is_retained_12m) as ' ~ type_double() ~ ')', 10
+        ) }} as correlation_coefficient
     from metric_values
     group by metric_name
 )
