@@ -74,3 +74,66 @@
     {%- endfor -%}
     {{ return(statements[0] if statements else '') }}
 {%- endmacro %}
+
+{#- Spark's insert_overwrite for the incremental models that declare a unique_key and a partition_by (a date
+    column that never changes for a key, macros/usage_incremental.sql): the run rewrites only the partitions
+    its new rows fall in, and carries over the rows of those partitions whose key it does not rewrite. The
+    table so ends up as delete+insert leaves it on DuckDB and PostgreSQL. Spark's dynamic partition
+    overwrite stages the new files before it replaces a partition, so reading the target here is safe.
+    A unique_key without partition_by is an error (dbt-spark would replace the whole table with the run's
+    rows); models without a unique_key get dbt-spark's own statement. -#}
+{% macro get_insert_overwrite_sql(source_relation, target_relation, existing_relation) -%}
+    {%- set unique_key = config.get('unique_key') -%}
+    {%- set partition_by = config.get('partition_by') -%}
+    {%- if unique_key and not partition_by -%}
+        {#- dbt-spark would replace the whole table with the run's rows -#}
+        {{ exceptions.raise_compiler_error(
+            "insert_overwrite of " ~ target_relation ~ " has a unique_key but no partition_by: "
+            ~ "set partition_by=usage_incremental_partition_by(<date column>)") }}
+    {%- endif -%}
+    {%- if not unique_key or existing_relation.is_iceberg -%}
+        {{ return(dbt.get_insert_overwrite_sql(source_relation, target_relation, existing_relation)) }}
+    {%- endif -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set partitions = [partition_by] if partition_by is string else partition_by -%}
+    {%- set dest_cols_csv = adapter.get_columns_in_relation(target_relation) | map(attribute='quoted') | join(', ') -%}
+    insert overwrite table {{ target_relation }}
+    {{ partition_cols(label="partition") }}
+    select {{ dest_cols_csv }} from {{ source_relation }}
+    union all
+    select {{ dest_cols_csv }} from {{ target_relation }} as kept
+    where
+        ({{ partitions | join(', ') }}) in (select distinct {{ partitions | join(', ') }} from {{ source_relation }})
+        and not exists (
+            select 1 from {{ source_relation }} as rewritten
+            where
+            {%- for key in keys %}
+                rewritten.{{ key }} = kept.{{ key }}{% if not loop.last %} and{% endif %}
+            {%- endfor %}
+        )
+{%- endmacro %}
+
+{#- dbt's generate_series (behind date_spine) unions powers of two; Spark plans that slowly and makes the
+    numbers doubles. Spark has the series built in. -#}
+{% macro spark__generate_series(upper_bound) -%}
+    select explode(sequence(1, {{ upper_bound }})) as generated_number
+{%- endmacro %}
+
+{#- dbt-spark's listagg ignores order_by_clause, so the list comes in whatever order the rows arrive. Here the
+    collected values are sorted when the clause orders by the aggregated value itself (the only ordering
+    the project uses); any other ordering is an error rather than a silently different list. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- set order_by = (order_by_clause or '') | trim | lower -%}
+    {%- if order_by and order_by not in ['order by ' ~ (measure | trim | lower), 'order by ' ~ (measure | trim | lower) ~ ' asc'] -%}
+        {{ exceptions.raise_compiler_error(
+            "listagg on Spark orders only by the aggregated value, ascending; got: " ~ order_by_clause) }}
+    {%- endif -%}
+    {%- set collected = 'collect_list(' ~ measure ~ ')' -%}
+    {%- if order_by -%}
+        {%- set collected = 'array_sort(' ~ collected ~ ')' -%}
+    {%- endif -%}
+    {%- if limit_num -%}
+        {%- set collected = 'slice(' ~ collected ~ ', 1, ' ~ limit_num ~ ')' -%}
+    {%- endif -%}
+    array_join({{ collected }}, {{ delimiter_text }})
+{%- endmacro %}

@@ -2,7 +2,9 @@
 
 import sys
 
-from cs_warehouse.bench.cli import parse_size
+import pytest
+
+from cs_warehouse.bench.cli import parse_repeats, parse_size
 from cs_warehouse.bench.nightly import stage_of
 from cs_warehouse.bench.proc import run_measured
 
@@ -12,6 +14,14 @@ def test_sizes_read_as_event_counts():
     assert parse_size("100k") == 100_000
     assert parse_size("2.5M") == 2_500_000
     assert parse_size("5000") == 5000
+
+
+def test_repeats_per_size():
+    assert parse_repeats("3", 3) == [3, 3, 3]
+    assert parse_repeats("3,3,1", 3) == [3, 3, 1]
+    for bad in ("3,1", "0", "2,0,1"):
+        with pytest.raises(ValueError, match="--repeats"):
+            parse_repeats(bad, 3)
 
 
 def test_steps_map_to_stages():

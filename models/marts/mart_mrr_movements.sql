@@ -26,16 +26,18 @@ select
     plans.plan_name,
     plans.plan_tier,
 
-    -- slices as of the start of the month
-    account_months.segment,
-    account_months.tenure_band_at_start as tenure_band,
-
     -- amounts
     account_months.mrr_start,
     account_months.mrr_end,
     account_months.mrr_change,
     account_months.movement,
     account_months.is_same_month_churn,
+
+    -- slices as of the start of the month
+    account_months.segment,
+    account_months.tenure_band_at_start as tenure_band,
+
+    -- flags
     account_months.is_customer_start as is_in_start_base,
     account_months.is_upsell,
     account_months.is_cross_sell

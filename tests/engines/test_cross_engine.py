@@ -3,7 +3,8 @@ tables"): equal row counts, equal keys and labels, numbers equal to 1e-9.
 
 Each leg needs its engine: `make test-postgres` starts a loopback PostgreSQL (scripts/postgres.sh) and
 `make test-spark` runs the Spark leg on a local SparkSession. Without the engine a leg is skipped with the
-reason; CI runs both.
+reason, except under those two commands (CSW_REQUIRE_ENGINE_LEGS=1), where a missing engine fails the leg:
+CI runs both, and a leg that silently skipped there would prove nothing.
 """
 
 from __future__ import annotations
@@ -86,16 +87,30 @@ def compare_public_tables(workspace, read_engine_table) -> list[str]:
     return compared
 
 
+def skip_leg(reason: str):
+    """Skip a leg whose engine is missing, or fail it where the legs are required (`make test-*`, CI)."""
+    if os.environ.get("CSW_REQUIRE_ENGINE_LEGS") == "1":
+        pytest.fail(f"engine leg required (CSW_REQUIRE_ENGINE_LEGS=1) but cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def import_or_skip_leg(module: str, reason: str):
+    try:
+        return __import__(module, fromlist=["_"])
+    except ImportError:
+        skip_leg(reason)
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------------------------
 def _postgres_or_skip():
-    psycopg2 = pytest.importorskip("psycopg2", reason="dbt-postgres (psycopg2) is not installed")
+    psycopg2 = import_or_skip_leg("psycopg2", reason="dbt-postgres (psycopg2) is not installed")
     from cs_warehouse.engines import postgres
 
     settings = postgres.connection_settings()
     try:
         postgres.connect(connect_timeout=5).close()
     except psycopg2.OperationalError as exc:
-        pytest.skip(
+        skip_leg(
             f"PostgreSQL not reachable at {settings['host']}:{settings['port']} as {settings['user']} "
             f"({str(exc).strip().splitlines()[0]}); `make test-postgres` starts one"
         )
@@ -146,10 +161,10 @@ def test_postgres_builds_the_same_public_tables(request):
 # -- Spark --------------------------------------------------------------------------------------------------
 @pytest.mark.spark
 def test_spark_builds_the_same_public_tables(request):
-    pytest.importorskip("pyspark", reason="pyspark is not installed (the `spark` extra)")
-    pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed (the `spark` extra)")
+    import_or_skip_leg("pyspark", reason="pyspark is not installed (the `spark` extra)")
+    import_or_skip_leg("dbt.adapters.spark", reason="dbt-spark is not installed (the `spark` extra)")
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
-        pytest.skip("no Java runtime for Spark (java not on PATH, JAVA_HOME unset)")
+        skip_leg("no Java runtime for Spark (java not on PATH, JAVA_HOME unset); scripts/java.sh installs one")
     engine_workspace = request.getfixturevalue("engine_workspace")
     engine_workspace.load_raw("spark")
     engine_workspace.dbt_build("spark")

@@ -59,9 +59,26 @@ def _load(env: dict[str, str]) -> None:
     _run([sys.executable, "-m", "cs_warehouse", "load"], env)
 
 
-def _dbt(env: dict[str, str], command: str, *extra: str) -> None:
+def _dbt(env: dict[str, str], command: str, *extra: str, as_of: dt.date = END) -> None:
     dbt = str(Path(sys.executable).parent / "dbt")
-    _run([dbt, command, "--select", SELECT, "--vars", f'{{as_of_date: "{END}"}}', "--quiet", *extra], env)
+    _run([dbt, command, "--select", SELECT, "--vars", f'{{as_of_date: "{as_of}"}}', "--quiet", *extra], env)
+
+
+FIRST_REPORT_DAY = "report_date = (select min(report_date) from intermediate.int_usage_active_users_daily)"
+MARK = 1000
+
+
+def _shift_first_report_day(db: Path, offset: int) -> int:
+    """Add `offset` to the DAU of the first report day (a row an incremental run must leave alone); returns
+    the smallest DAU of that day before the change."""
+    with duckdb.connect(str(db)) as con:
+        before = con.execute(
+            f"select min(dau) from intermediate.int_usage_active_users_daily where {FIRST_REPORT_DAY}"
+        ).fetchone()[0]
+        con.execute(
+            f"update intermediate.int_usage_active_users_daily set dau = dau + ? where {FIRST_REPORT_DAY}", [offset]
+        )
+        return before
 
 
 def _snapshot(db: Path) -> dict[str, pd.DataFrame]:
@@ -115,8 +132,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
     _load(env)
     _run([str(Path(sys.executable).parent / "dbt"), "seed", "--quiet"], env)
-    _dbt(env, "run")
+    # the night before: the data ends the day before the late day, and so does the report
+    _dbt(env, "run", as_of=END - dt.timedelta(days=1))
     sessions_before = _snapshot(db)["int_usage_session_events"]
+    _shift_first_report_day(db, MARK)
 
     # the late day arrives, with one planted event that merges two existing sessions
     late = pq.read_table(held_back / "part-0.parquet")
@@ -127,10 +146,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     pq.write_table(late, day_dir / "part-0.parquet")
     _load(env)
     _dbt(env, "run")
+    # still marked: the incremental run did not recompute the first report day; unmarked for the comparison
+    first_day_kept = _shift_first_report_day(db, -MARK) >= MARK
     incremental = _snapshot(db)
     _dbt(env, "run", "--full-refresh")
     full = _snapshot(db)
-    return {"late": late.to_pandas(), "bridge": bridge, "before": sessions_before, "inc": incremental, "full": full}
+    return {"late": late.to_pandas(), "bridge": bridge, "before": sessions_before, "inc": incremental, "full": full,
+            "first_report_day_kept": first_day_kept}  # fmt: skip
 
 
 def test_the_late_day_holds_events_from_earlier_days(runs: dict) -> None:
@@ -153,3 +175,9 @@ def test_incremental_equals_full_refresh(runs: dict, table: str) -> None:
     inc, full = runs["inc"][table], runs["full"][table]
     assert len(inc) > 0
     pd.testing.assert_frame_equal(inc, full, check_exact=True)
+
+
+def test_active_users_leave_the_days_no_late_event_reaches(runs: dict) -> None:
+    """The first report day (its 30-day window ends months before the late events) was not recomputed: the
+    incremental run rebuilds the days from the earliest changed user-day on, not the whole history."""
+    assert runs["first_report_day_kept"]

@@ -8,10 +8,12 @@ from pathlib import Path
 import great_expectations.expectations as gxe
 import pytest
 
+from cs_warehouse.contract import load_contract
 from cs_warehouse.quality import runner
 from cs_warehouse.quality.runner import run_suite
 from cs_warehouse.quality.spec import CRITICAL, WARNING, Freshness, Part, RowCountBounds, Suite, table
 from cs_warehouse.quality.suites.marts import mart_mrr_movements
+from cs_warehouse.quality.suites.raw import raw_suite
 from tests.quality.conftest import MOVEMENTS, accounts_sql, movements_sql, write_warehouse
 
 NOW = dt.datetime(2026, 3, 31, 15, tzinfo=dt.UTC)
@@ -70,6 +72,20 @@ def test_expectation_kinds(tmp_path: Path, kind: str, engine: str) -> None:
     assert failure.unexpected_count >= 1 and failure.error is None
     # the failing row is identified by its key in the sample
     assert failure.sample and all("id" in row for row in failure.sample)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_raw_suite_finds_a_key_loaded_twice(tmp_path: Path, engine: str) -> None:
+    """The raw suites check key uniqueness with a part of their own (one aggregate over the key)."""
+    [part] = [p for p in raw_suite(load_contract().entities["accounts"]).parts if p.name == "duplicate_keys"]
+    suite = Suite(name="raw.accounts", asset_key=("raw", "accounts"), parts=[part])
+    clean_db = write_warehouse(tmp_path / "clean.duckdb", accounts_sql(CLEAN))
+    bad_db = write_warehouse(tmp_path / "bad.duckdb", accounts_sql([*CLEAN, ("A2", "smb", "2026-03-03 00:00:00+00")]))
+
+    assert not run_suite(suite, clean_db, now=NOW, pandas_max_rows=ENGINES[engine]).failures(critical=True)
+    [failure] = run_suite(suite, bad_db, now=NOW, pandas_max_rows=ENGINES[engine]).failures(critical=True)
+    assert failure.part == "duplicate_keys" and failure.unexpected_count == 1
+    assert [row["id"] for row in failure.sample] == ["A2"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -445,7 +445,7 @@ final as (
         / {{ baseline_last - baseline_first + 1 }} as usage_baseline_weekly_events,
         {{ safe_ratio(
             'windows.active_events_7d',
-            'windows.usage_baseline_events / ' ~ (baseline_last - baseline_first + 1) ~ '.0'
+            'cast(windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ (baseline_last - baseline_first + 1)
         ) }} as usage_ratio_7d,
         {{ safe_ratio('windows.active_events_30d', 'windows.active_events_prior_30d') }} as usage_trend,
 

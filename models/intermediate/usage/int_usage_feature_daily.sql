@@ -12,18 +12,22 @@
     )
 }}
 
-with
+{#- A subquery each step reads, not a shared CTE: a CTE read twice is materialised whole (every feature use of
+    the history), a table read with a join is scanned for what it needs. #}
+{%- set feature_events -%}
+    (
+        select
+            account_id,
+            user_id,
+            feature_code,
+            activity_date,
+            _load_id
+        from {{ ref('int_usage_session_events') }}
+        where feature_code is not null
+    ) as feature_events
+{%- endset %}
 
-feature_events as (
-    select
-        account_id,
-        user_id,
-        feature_code,
-        activity_date,
-        _load_id
-    from {{ ref('int_usage_session_events') }}
-    where feature_code is not null
-),
+with
 
 {% if is_incremental() %}
 
@@ -32,15 +36,15 @@ affected_keys as (
         account_id,
         feature_code,
         activity_date
-    from feature_events
-    where _load_id >= (
+    from {{ feature_events }}
+    where _load_id > (
         select coalesce(max(_last_load_id), '') from {{ this }}
     )
 ),
 
 keyed_events as (
     select feature_events.*
-    from feature_events
+    from {{ feature_events }}
     inner join affected_keys
         on
             feature_events.account_id = affected_keys.account_id
@@ -51,7 +55,7 @@ keyed_events as (
 {% else %}
 
     keyed_events as (
-        select * from feature_events
+        select * from {{ feature_events }}
     ),
 
 {% endif %}

@@ -22,6 +22,10 @@
 
 {%- set gap_seconds = var('session_inactivity_minutes') * 60 -%}
 {%- set cap_seconds = var('session_max_hours') * 3600 %}
+{%- set event_columns = [
+    'event_id', 'user_id', 'account_id', 'sdk_session_id', 'event_name', 'feature_code', 'occurred_at',
+    'activity_date', 'received_partition_date', '_load_id', 'is_login_event', 'is_key_action_event',
+] %}
 
 with
 
@@ -55,7 +59,8 @@ active_events as (
 
 watermark as (
     -- events of loads since the last run, by load and not by event or file day: a backfilled day file is
-    -- new work however old its day. The last load already processed is read again (idempotent).
+    -- new work however old its day. A load is done before dbt runs, so its events are read once: the first
+    -- night after a large backfill does not read the whole backfill again.
     select coalesce(max(_load_id), '') as last_load_id
     from {{ this }}
 ),
@@ -63,7 +68,7 @@ watermark as (
 new_events as (
     select active_events.*
     from active_events
-    inner join watermark on active_events._load_id >= watermark.last_load_id
+    inner join watermark on active_events._load_id > watermark.last_load_id
 ),
 
 new_sdk_sessions as (
@@ -110,22 +115,38 @@ restart_points as (
 ),
 
 events_to_sessionise as (
-    select active_events.*
-    from active_events
-    inner join new_sdk_sessions
-        on
-            active_events.user_id = new_sdk_sessions.user_id
-            and active_events.sdk_session_id = new_sdk_sessions.sdk_session_id
+    -- the new events, plus the earlier events they re-sessionise read back from this table, which holds every
+    -- active event of the earlier loads: the event history is never read again in full. An event of an
+    -- earlier load that came again (a reloaded day file) is taken from the new load only.
+    select * from new_events
 
     union all
 
-    select active_events.*
-    from active_events
+    select
+        {%- for column in event_columns %}
+        this_events.{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as this_events
+    inner join new_sdk_sessions
+        on
+            this_events.user_id = new_sdk_sessions.user_id
+            and this_events.sdk_session_id = new_sdk_sessions.sdk_session_id
+    where this_events.event_id not in (select new_events.event_id from new_events)
+
+    union all
+
+    select
+        {%- for column in event_columns %}
+        this_events.{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as this_events
     inner join restart_points
         on
-            active_events.user_id = restart_points.user_id
-            and active_events.occurred_at >= restart_points.restart_at
-    where active_events.sdk_session_id is null
+            this_events.user_id = restart_points.user_id
+            and this_events.occurred_at >= restart_points.restart_at
+    where
+        this_events.sdk_session_id is null
+        and this_events.event_id not in (select new_events.event_id from new_events)
 ),
 
 {% else %}
@@ -145,74 +166,135 @@ plain_with_gap as (
 ),
 
 plain_runs as (
+    -- a run starts at an event with no earlier one within the inactivity limit; starts only move forward in
+    -- time, so the latest start so far (a running max, one sort shared with the lag above) is the run's
     select
         *,
-        sum(
+        max(
             case
-                when previous_occurred_at is null then 1
-                when {{ seconds_between('previous_occurred_at', 'occurred_at') }} > {{ gap_seconds }} then 1
-                else 0
+                when previous_occurred_at is null then occurred_at
+                when {{ seconds_between('previous_occurred_at', 'occurred_at') }} > {{ gap_seconds }} then occurred_at
             end
-        ) over (partition by user_id order by occurred_at, event_id rows unbounded preceding) as run_number
+        ) over (partition by user_id order by occurred_at, event_id rows unbounded preceding) as run_started_at
     from plain_with_gap
 ),
 
-plain_run_starts as (
+plain_blocks as (
     select
         *,
-        min(occurred_at) over (partition by user_id, run_number) as run_started_at,
-        first_value(event_id) over (
-            partition by user_id, run_number order by occurred_at, event_id rows unbounded preceding
-        ) as run_first_event_id
+        cast(
+            floor({{ seconds_between('run_started_at', 'occurred_at') }} / {{ cap_seconds }}) as {{ dbt.type_bigint() }}
+        ) as cap_block
     from plain_runs
+),
+
+-- Session bounds come from aggregates joined back, not from windows over every event: a window sorts the
+-- whole (wide) event rows once per partitioning, an aggregate keeps one small row per session.
+plain_block_bounds as (
+    select
+        user_id,
+        run_started_at,
+        cap_block,
+        min(occurred_at) as session_started_at,
+        max(occurred_at) as session_ended_at,
+        max(_load_id) as block_load_id
+    from plain_blocks
+    group by user_id, run_started_at, cap_block
+),
+
+plain_session_bounds as (
+    -- the session's id and start day once per session, not once per event
+    select
+        user_id,
+        run_started_at,
+        cap_block,
+        session_started_at,
+        session_ended_at,
+        cast({{ to_reporting_time('session_started_at') }} as date) as session_start_date,
+        -- a run's latest load: any change to a run (and so to any of its capped blocks) brings a newer one
+        max(block_load_id) over (partition by user_id, run_started_at) as _session_load_id,
+        -- a user's inactivity sessions never start at the same instant
+        {{ dbt.hash(dbt.concat([
+            "'inactivity|'", 'user_id', "'|'", "cast(session_started_at as " ~ dbt.type_string() ~ ")"
+        ])) }} as session_id
+    from plain_block_bounds
 ),
 
 plain_sessions as (
     select
-        event_id,
-        user_id,
-        account_id,
-        sdk_session_id,
-        event_name,
-        feature_code,
-        occurred_at,
-        activity_date,
-        received_partition_date,
-        _load_id,
-        is_login_event,
-        is_key_action_event,
+        plain_blocks.event_id,
+        plain_blocks.user_id,
+        plain_blocks.account_id,
+        plain_blocks.sdk_session_id,
+        plain_blocks.event_name,
+        plain_blocks.feature_code,
+        plain_blocks.occurred_at,
+        plain_blocks.activity_date,
+        plain_blocks.received_partition_date,
+        plain_blocks._load_id,
+        plain_blocks.is_login_event,
+        plain_blocks.is_key_action_event,
         'inactivity' as session_source,
-        run_started_at,
-        -- a run's latest load: any change to a run (and so to any of its capped blocks) brings a newer one
-        max(_load_id) over (partition by user_id, run_number) as _session_load_id,
-        {{ dbt.hash(dbt.concat([
-            "'inactivity|'", 'user_id', "'|'", 'run_first_event_id', "'|'",
-            "cast(floor(" ~ seconds_between('run_started_at', 'occurred_at') ~ " / " ~ cap_seconds ~ ") as "
-            ~ dbt.type_bigint() ~ ")"
-        ])) }} as session_id
-    from plain_run_starts
+        plain_blocks.run_started_at,
+        bounds._session_load_id,
+        bounds.session_started_at,
+        bounds.session_ended_at,
+        bounds.session_start_date,
+        bounds.session_id
+    from plain_blocks
+    inner join plain_session_bounds as bounds
+        on
+            plain_blocks.user_id = bounds.user_id
+            and plain_blocks.run_started_at = bounds.run_started_at
+            and plain_blocks.cap_block = bounds.cap_block
+),
+
+sdk_session_bounds as (
+    select
+        user_id,
+        sdk_session_id,
+        min(occurred_at) as session_started_at,
+        max(occurred_at) as session_ended_at,
+        max(_load_id) as _session_load_id
+    from events_to_sessionise
+    where sdk_session_id is not null
+    group by user_id, sdk_session_id
+),
+
+sdk_session_ids as (
+    select
+        *,
+        cast({{ to_reporting_time('session_started_at') }} as date) as session_start_date,
+        {{ dbt.hash(dbt.concat(["'sdk|'", 'user_id', "'|'", 'sdk_session_id'])) }} as session_id
+    from sdk_session_bounds
 ),
 
 sdk_sessions as (
     select
-        event_id,
-        user_id,
-        account_id,
-        sdk_session_id,
-        event_name,
-        feature_code,
-        occurred_at,
-        activity_date,
-        received_partition_date,
-        _load_id,
-        is_login_event,
-        is_key_action_event,
+        events_to_sessionise.event_id,
+        events_to_sessionise.user_id,
+        events_to_sessionise.account_id,
+        events_to_sessionise.sdk_session_id,
+        events_to_sessionise.event_name,
+        events_to_sessionise.feature_code,
+        events_to_sessionise.occurred_at,
+        events_to_sessionise.activity_date,
+        events_to_sessionise.received_partition_date,
+        events_to_sessionise._load_id,
+        events_to_sessionise.is_login_event,
+        events_to_sessionise.is_key_action_event,
         'sdk' as session_source,
-        min(occurred_at) over (partition by user_id, sdk_session_id) as run_started_at,
-        max(_load_id) over (partition by user_id, sdk_session_id) as _session_load_id,
-        {{ dbt.hash(dbt.concat(["'sdk|'", 'user_id', "'|'", 'sdk_session_id'])) }} as session_id
+        bounds.session_started_at as run_started_at,
+        bounds._session_load_id,
+        bounds.session_started_at,
+        bounds.session_ended_at,
+        bounds.session_start_date,
+        bounds.session_id
     from events_to_sessionise
-    where sdk_session_id is not null
+    inner join sdk_session_ids as bounds
+        on
+            events_to_sessionise.user_id = bounds.user_id
+            and events_to_sessionise.sdk_session_id = bounds.sdk_session_id
 ),
 
 sessionised as (
@@ -238,7 +320,7 @@ select
     _load_id,
     _session_load_id,
     run_started_at,
-    min(occurred_at) over (partition by session_id) as session_started_at,
-    max(occurred_at) over (partition by session_id) as session_ended_at,
-    cast({{ to_reporting_time('min(occurred_at) over (partition by session_id)') }} as date) as session_start_date
+    session_started_at,
+    session_ended_at,
+    session_start_date
 from sessionised

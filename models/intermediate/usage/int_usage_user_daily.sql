@@ -19,9 +19,9 @@
 
 with
 
-session_events as (
-    select * from {{ ref('int_usage_session_events') }}
-),
+{#- Every step reads the session events table itself rather than a shared CTE: a CTE read several times is
+    materialised whole (every event of the history), a table read with a join is scanned for what it needs. #}
+{%- set session_events = ref('int_usage_session_events') ~ ' as session_events' %}
 
 {% if is_incremental() %}
 
@@ -29,8 +29,8 @@ affected_days as (
     select distinct
         session_events.user_id,
         session_events.activity_date
-    from session_events
-    where session_events._session_load_id >= (
+    from {{ session_events }}
+    where session_events._session_load_id > (
         select coalesce(max(_last_session_load_id), '') from {{ this }}
     )
 ),
@@ -38,7 +38,7 @@ affected_days as (
 affected_sessions as (
     -- sessions touching an affected day: their start day needs sessions_started and session_seconds again
     select distinct session_events.session_id
-    from session_events
+    from {{ session_events }}
     inner join affected_days
         on
             session_events.user_id = affected_days.user_id
@@ -54,13 +54,13 @@ affected_keys as (
     select
         session_events.user_id,
         session_events.session_start_date as activity_date
-    from session_events
+    from {{ session_events }}
     inner join affected_sessions on session_events.session_id = affected_sessions.session_id
 ),
 
 day_events as (
     select session_events.*
-    from session_events
+    from {{ session_events }}
     inner join affected_keys
         on
             session_events.user_id = affected_keys.user_id
@@ -69,7 +69,7 @@ day_events as (
 
 started_sessions_source as (
     select session_events.*
-    from session_events
+    from {{ session_events }}
     inner join affected_keys
         on
             session_events.user_id = affected_keys.user_id
@@ -79,11 +79,11 @@ started_sessions_source as (
 {% else %}
 
     day_events as (
-        select * from session_events
+        select * from {{ session_events }}
     ),
 
     started_sessions_source as (
-        select * from session_events
+        select * from {{ session_events }}
     ),
 
 {% endif %}

@@ -3,6 +3,10 @@
 -- on the latest evaluated day and closes the first day it does not (or the account is no longer scored),
 -- so the table is a pure function of the daily history and a rebuild gives the same rows. Only the
 -- episode that reaches the latest day can be open: one open alert per account and type.
+--
+-- Comparisons with an earlier day (the week before, the month before) and each episode's last day are
+-- window functions over the account's days rather than joins of the daily table with itself, so every
+-- engine reads it in one sorted pass (PostgreSQL would otherwise plan nested loops over millions of rows).
 
 {%- set warn_ratio = var('alert_usage_warn_ratio') %}
 {%- set critical_ratio = var('alert_usage_critical_ratio') %}
@@ -12,6 +16,28 @@ with
 
 signals as (
     select * from {{ ref('int_health_signals_daily') }}
+),
+
+-- the same account's values 7 and 30 days earlier, null when that day was not scored: a RANGE frame of
+-- exactly that one day over the day number (one row per account and day)
+compared as (
+    select
+        *,
+        max(usage_ratio_7d) over (
+            partition by account_id order by day_number range between 7 preceding and 7 preceding
+        ) as usage_ratio_7d_week_before,
+        max(usage_baseline_weekly_events) over (
+            partition by account_id order by day_number range between 7 preceding and 7 preceding
+        ) as usage_baseline_weekly_events_week_before,
+        max(core_features_used_30d) over (
+            partition by account_id order by day_number range between 30 preceding and 30 preceding
+        ) as core_features_used_30d_month_before
+    from (
+        select
+            *,
+            {{ dbt.datediff("cast('2000-01-01' as date)", 'score_date', 'day') }} as day_number  -- noqa: LT05
+        from signals
+    ) as numbered
 ),
 
 scores as (
@@ -31,47 +57,39 @@ evaluated as (
 -- usage below warn_ratio of its baseline this week and the week before, on a baseline big enough to judge
 usage_drop as (
     select
-        this_week.account_id,
-        this_week.score_date,
+        account_id,
+        score_date,
         'usage_drop' as alert_type,
         case
-            when this_week.usage_ratio_7d < {{ critical_ratio }} and last_week.usage_ratio_7d < {{ critical_ratio }}
+            when usage_ratio_7d < {{ critical_ratio }} and usage_ratio_7d_week_before < {{ critical_ratio }}
                 then 'critical'
             else 'warning'
         end as severity,
         'usage_ratio_7d' as evidence_metric,
-        this_week.usage_ratio_7d as evidence_value,
-        last_week.usage_ratio_7d as evidence_compared_to,
+        usage_ratio_7d as evidence_value,
+        usage_ratio_7d_week_before as evidence_compared_to,
         cast({{ warn_ratio }} as {{ type_double() }}) as evidence_threshold
-    from signals as this_week
-    inner join signals as last_week
-        on
-            this_week.account_id = last_week.account_id
-            and cast({{ dbt.dateadd('day', -7, 'this_week.score_date') }} as date) = last_week.score_date
+    from compared
     where
-        this_week.usage_ratio_7d < {{ warn_ratio }}
-        and last_week.usage_ratio_7d < {{ warn_ratio }}
-        and this_week.usage_baseline_weekly_events >= {{ min_baseline }}
-        and last_week.usage_baseline_weekly_events >= {{ min_baseline }}
+        usage_ratio_7d < {{ warn_ratio }}
+        and usage_ratio_7d_week_before < {{ warn_ratio }}
+        and usage_baseline_weekly_events >= {{ min_baseline }}
+        and usage_baseline_weekly_events_week_before >= {{ min_baseline }}
 ),
 
 feature_breadth_drop as (
     select
-        now_days.account_id,
-        now_days.score_date,
+        account_id,
+        score_date,
         'feature_breadth_drop' as alert_type,
         'warning' as severity,
         'core_features_used_30d' as evidence_metric,
-        cast(now_days.core_features_used_30d as {{ type_double() }}) as evidence_value,
-        cast(month_before.core_features_used_30d as {{ type_double() }}) as evidence_compared_to,
+        cast(core_features_used_30d as {{ type_double() }}) as evidence_value,
+        cast(core_features_used_30d_month_before as {{ type_double() }}) as evidence_compared_to,
         cast({{ var('alert_feature_breadth_drop') }} as {{ type_double() }}) as evidence_threshold
-    from signals as now_days
-    inner join signals as month_before
-        on
-            now_days.account_id = month_before.account_id
-            and cast({{ dbt.dateadd('day', -30, 'now_days.score_date') }} as date) = month_before.score_date
+    from compared
     where
-        month_before.core_features_used_30d - now_days.core_features_used_30d >= {{ var('alert_feature_breadth_drop') }}
+        core_features_used_30d_month_before - core_features_used_30d >= {{ var('alert_feature_breadth_drop') }}
 ),
 
 key_user_inactive as (
@@ -176,37 +194,35 @@ islands as (
     from detections
 ),
 
+-- each episode's span and length, on the row of its last detection day, which carries the episode's
+-- latest evidence and severity
+episode_days as (
+    select
+        *,
+        min(score_date) over (partition by account_id, alert_type, episode_key) as first_detected_date,
+        max(score_date) over (partition by account_id, alert_type, episode_key) as last_detected_date,
+        count(*) over (partition by account_id, alert_type, episode_key) as detected_days,
+        max(case when severity = 'critical' then 1 else 0 end) over (
+            partition by account_id, alert_type, episode_key
+        ) as critical_flag
+    from islands
+),
+
 episodes as (
     select
         account_id,
         alert_type,
-        episode_key,
-        min(score_date) as first_detected_date,
-        max(score_date) as last_detected_date,
-        count(*) as detected_days,
-        max(case when severity = 'critical' then 1 else 0 end) = 1 as was_ever_critical
-    from islands
-    group by account_id, alert_type, episode_key
-),
-
-latest_evidence as (
-    -- the evidence and severity of each episode's last detection day
-    select
-        islands.account_id,
-        islands.alert_type,
-        islands.episode_key,
-        islands.severity,
-        islands.evidence_metric,
-        islands.evidence_value,
-        islands.evidence_compared_to,
-        islands.evidence_threshold
-    from islands
-    inner join episodes
-        on
-            islands.account_id = episodes.account_id
-            and islands.alert_type = episodes.alert_type
-            and islands.episode_key = episodes.episode_key
-            and islands.score_date = episodes.last_detected_date
+        first_detected_date,
+        last_detected_date,
+        detected_days,
+        critical_flag = 1 as was_ever_critical,
+        severity,
+        evidence_metric,
+        evidence_value,
+        evidence_compared_to,
+        evidence_threshold
+    from episode_days
+    where score_date = last_detected_date
 ),
 
 assignments as (
@@ -232,7 +248,7 @@ select
     ])) }} as alert_id,
     episodes.account_id,
     episodes.alert_type,
-    latest_evidence.severity,
+    episodes.severity,
     episodes.was_ever_critical,
     episodes.first_detected_date,
     episodes.last_detected_date,
@@ -242,19 +258,14 @@ select
         when episodes.last_detected_date < evaluated.last_evaluated_date
             then cast({{ dbt.dateadd('day', 1, 'episodes.last_detected_date') }} as date)
     end as closed_date,
-    latest_evidence.evidence_metric,
-    cast(latest_evidence.evidence_value as {{ type_double() }}) as evidence_value,
-    cast(latest_evidence.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
-    latest_evidence.evidence_threshold,
+    episodes.evidence_metric,
+    cast(episodes.evidence_value as {{ type_double() }}) as evidence_value,
+    cast(episodes.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
+    episodes.evidence_threshold,
     -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
     coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
 from episodes
 cross join evaluated
-inner join latest_evidence
-    on
-        episodes.account_id = latest_evidence.account_id
-        and episodes.alert_type = latest_evidence.alert_type
-        and episodes.episode_key = latest_evidence.episode_key
 left join assignments
     on
         episodes.account_id = assignments.account_id

@@ -38,6 +38,16 @@ def parse_size(text: str) -> int:
     return int(float(text[:-1] if scale > 1 else text) * scale)
 
 
+def parse_repeats(text: str, n_sizes: int) -> list[int]:
+    """`3` is three runs of every size; `3,3,1` gives each size its own count, in the order of --sizes."""
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if len(counts) == 1:
+        counts = counts * n_sizes
+    if len(counts) != n_sizes or min(counts, default=0) < 1:
+        raise ValueError(f"--repeats {text!r}: give one count of at least 1, or one per size ({n_sizes})")
+    return counts
+
+
 def base_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -153,7 +163,9 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
     shutil.copy(work / "target" / "partial_parse.msgpack", subset_target / "partial_parse.msgpack")
     dbt_env = env | {"DBT_TARGET_PATH": str(subset_target)}
     dbt = str(Path(sys.executable).parent / "dbt")
-    usage = measure("dbt_usage_kpis", [dbt, "build", "--select", USAGE_SELECTION, "--full-refresh", "--quiet"],
+    # as the nightly runs it: models and data tests, no unit tests (they check SQL, not data; CI runs them)
+    usage = measure("dbt_usage_kpis", [dbt, "build", "--select", USAGE_SELECTION, "--full-refresh",
+                                       "--exclude-resource-type", "unit_test", "--quiet"],
                     dbt_env, state, budget_mib, timeout)  # fmt: skip
     results = read_json(subset_target / "run_results.json")
     out["dbt_usage"] = {
@@ -244,7 +256,9 @@ def summarise(repeats: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cs_warehouse.bench", description=__doc__)
     parser.add_argument("--sizes", default="1M", help="product events per dataset, comma-separated: 1M,10M,100M")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--repeats", default="3", help="runs per size: one number for every size, or one per size (3,3,1)"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results.md")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench"), help="data, warehouses, dbt target")
     parser.add_argument("--memory-budget-gib", type=float, default=12.0, help="a command above it is stopped")
@@ -283,12 +297,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dbt parse failed, see {parse.log}", file=sys.stderr)
         return 1
     budget_mib, timeout = args.memory_budget_gib * 1024, args.timeout_minutes * 60
-    for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+    labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    try:
+        repeats_per_size = parse_repeats(args.repeats, len(labels))
+    except ValueError as error:
+        parser.error(str(error))
+    for label, n_repeats in zip(labels, repeats_per_size, strict=True):
         data = dataset(work, label, parse_size(label), end_date)
         print(f"[{label}] {data['events_written']:,} events, {data['args']['accounts']} accounts", flush=True)
         repeats = []
-        for i in range(args.repeats):
-            print(f"  repeat {i + 1}/{args.repeats}", flush=True)
+        for i in range(n_repeats):
+            print(f"  repeat {i + 1}/{n_repeats}", flush=True)
             started = time.time()
             result = one_repeat(work, label, data, budget_mib, timeout)
             result["seconds"] = round(time.time() - started, 1)
@@ -303,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write(out: Path, body: dict) -> None:
-    """Both files after every size, so that a long run that stops keeps what it measured."""
+    """Both files after every size, so that a long run that stops keeps what it measured. Sizes are listed
+    smallest first whatever order they ran in (`--sizes 100M,10M,1M` measures the largest first)."""
+    body["sizes"] = dict(sorted(body["sizes"].items(), key=lambda item: parse_size(item[0])))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     out.write_text(render_markdown(body))

@@ -3,20 +3,25 @@
 - `gx_critical` (blocking, severity ERROR): a failing critical expectation stops everything downstream;
 - `gx_warnings` (not blocking, severity WARN): recorded on the asset, the run goes on.
 
-Both come from one validation of the suite (a multi-asset check), so the data is read once. Checks are
-registered only for assets that exist: raw entities of the contract and dbt models in the manifest; a
-suite written for a mart that is not built yet waits until the model lands.
+Both come from one validation of the suite, so the data is read once. The suites of one layer run in one
+step (`gx_raw`, `gx_marts`; the partitioned event table in a step of its own): each asset still has its own
+two checks, severities and metadata, while the step's fixed cost (Dagster's step events, GX's Data Docs
+index) is paid once per layer instead of once per suite. A layer's step runs once every asset of the layer
+is built, which is when what is downstream of them could start anyway. Checks are registered only for assets
+that exist: raw entities of the contract and dbt models in the manifest; a suite written for a mart that is
+not built yet waits until the model lands.
 """
 
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from cs_warehouse.quality.runner import ExpectationOutcome, SuiteOutcome, run_suite
+from cs_warehouse.quality.runner import ExpectationOutcome, SuiteOutcome, build_data_docs, run_suite
 from cs_warehouse.quality.spec import Suite
 from cs_warehouse.quality.suites import all_suites, generic_model_suite
 from cs_warehouse.settings import Settings
@@ -36,7 +41,7 @@ def reference_time(settings: Settings) -> dt.datetime:
 
 
 def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationOutcome], outcome: SuiteOutcome,
-            severity: dg.AssetCheckSeverity) -> dg.AssetCheckResult:  # fmt: skip
+            severity: dg.AssetCheckSeverity, docs_index: Path | None) -> dg.AssetCheckResult:  # fmt: skip
     metadata: dict[str, Any] = {
         "suite": outcome.suite.name,
         "expectations_evaluated": len(outcome.outcomes),
@@ -47,8 +52,8 @@ def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationO
         "row_counts": dg.MetadataValue.json({p.name: p.row_count for p in outcome.parts}),
         "gx_seconds": round(outcome.seconds, 3),
     }
-    if outcome.docs_index is not None:
-        metadata["data_docs"] = dg.MetadataValue.path(str(outcome.docs_index))
+    if docs_index is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(docs_index))
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=check_name, passed=not failures, severity=severity, metadata=metadata
     )
@@ -57,11 +62,18 @@ def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationO
 def build_suite_check(
     suite: Suite, settings_factory: Callable[[], Settings] = Settings.from_env
 ) -> dg.AssetChecksDefinition:
-    asset_key = dg.AssetKey(list(suite.asset_key))
+    """The checks of one suite in a step of their own."""
+    return build_layer_check(f"gx_{'__'.join(suite.asset_key)}", [suite], settings_factory)
 
-    @dg.multi_asset_check(
-        name=f"gx_{'__'.join(suite.asset_key)}",
-        specs=[
+
+def build_layer_check(
+    name: str, suites: list[Suite], settings_factory: Callable[[], Settings] = Settings.from_env
+) -> dg.AssetChecksDefinition:
+    """One step validating `suites`, with a critical and a warning check on each suite's asset."""
+    specs = []
+    for suite in suites:
+        asset_key = dg.AssetKey(list(suite.asset_key))
+        specs += [
             dg.AssetCheckSpec(
                 CRITICAL_CHECK,
                 asset=asset_key,
@@ -71,28 +83,37 @@ def build_suite_check(
             dg.AssetCheckSpec(
                 WARNING_CHECK, asset=asset_key, description=f"Warning expectations of GX suite {suite.name}."
             ),
-        ],
-        can_subset=True,
-    )
+        ]
+
+    @dg.multi_asset_check(name=name, specs=specs, can_subset=True)
     def check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         settings = settings_factory()
-        outcome = run_suite(
-            suite,
-            settings.warehouse_path,
-            docs_dir=settings.gx_docs_dir,
-            history_dir=settings.quality_history_dir,
-            now=reference_time(settings),
-        )
-        context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
-        selected = {key.name for key in context.selected_asset_check_keys}
-        if CRITICAL_CHECK in selected:
-            yield _result(
-                CRITICAL_CHECK, asset_key, outcome.failures(critical=True), outcome, dg.AssetCheckSeverity.ERROR
+        docs_dir = settings.gx_docs_dir
+        docs_index = docs_dir / "index.html"
+        stored = []
+        for suite in suites:
+            asset_key = dg.AssetKey(list(suite.asset_key))
+            selected = {key.name for key in context.selected_asset_check_keys if key.asset_key == asset_key}
+            if not selected:
+                continue
+            outcome = run_suite(
+                suite,
+                settings.warehouse_path,
+                docs_dir=docs_dir,
+                history_dir=settings.quality_history_dir,
+                now=reference_time(settings),
+                build_docs=False,
             )
-        if WARNING_CHECK in selected:
-            yield _result(
-                WARNING_CHECK, asset_key, outcome.failures(critical=False), outcome, dg.AssetCheckSeverity.WARN
-            )
+            stored += outcome.stored
+            context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
+            if CRITICAL_CHECK in selected:
+                failures = outcome.failures(critical=True)
+                yield _result(CRITICAL_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.ERROR, docs_index)
+            if WARNING_CHECK in selected:
+                failures = outcome.failures(critical=False)
+                yield _result(WARNING_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.WARN, docs_index)
+        if stored:
+            build_data_docs(docs_dir, stored)
 
     return check
 
@@ -101,19 +122,23 @@ def build_quality_checks(
     existing: Iterable[dg.AssetKey],
     suites: dict[tuple[str, ...], Suite] | None = None,
     settings_factory: Callable[[], Settings] = Settings.from_env,
+    own_step: Iterable[dg.AssetKey] = (),
 ) -> list[dg.AssetChecksDefinition]:
-    """Checks for the suites whose asset exists; marts without a handwritten suite get the baseline one."""
+    """Checks for the suites whose asset exists, one step per layer (`gx_<layer>`); marts without a
+    handwritten suite get the baseline one. Assets in `own_step` (a partitioned table) get a step each."""
     suites = all_suites() if suites is None else suites
+    own_step = set(own_step)
     manifest = dbt_manifest()
-    checks = []
+    layers: dict[str, list[Suite]] = {}
     for key in sorted(existing, key=lambda k: k.to_user_string()):
         path = tuple(key.path)
         suite = suites.get(path)
         if suite is None and len(path) == 2 and path[0] == "marts":
             suite = generic_model_suite(*path, manifest=manifest)
         if suite is not None:
-            checks.append(build_suite_check(suite, settings_factory))
-    return checks
+            step = f"gx_{'__'.join(path)}" if key in own_step else f"gx_{path[0]}"
+            layers.setdefault(step, []).append(suite)
+    return [build_layer_check(step, layer, settings_factory) for step, layer in layers.items()]
 
 
 def dbt_manifest() -> dict:
@@ -131,4 +156,12 @@ def _existing_asset_keys() -> list[dg.AssetKey]:
     return [*(raw_asset_key(e.name) for e in SNAPSHOT_ENTITIES), product_events_asset.key, *dbt_models.keys]
 
 
-quality_checks: list[dg.AssetChecksDefinition] = build_quality_checks(_existing_asset_keys())
+def _partitioned_asset_keys() -> list[dg.AssetKey]:
+    from cs_warehouse.defs.ingestion import product_events as product_events_asset
+
+    return [product_events_asset.key]
+
+
+quality_checks: list[dg.AssetChecksDefinition] = build_quality_checks(
+    _existing_asset_keys(), own_step=_partitioned_asset_keys()
+)

@@ -214,10 +214,17 @@ class Loader:
         for chunk in _chunks_by_size(pending, PARTITION_CHUNK_BYTES):
             self.con.execute("begin transaction")
             try:
-                for _, path, _ in chunk:
-                    rel = self._relative(path)
-                    self.con.execute(f"delete from {RAW_SCHEMA}.{entity.raw_table} where _source_file = ?", [rel])
-                    self.con.execute(f"delete from {RAW_SCHEMA}._quarantine where source_file = ?", [rel])
+                # A file that was never loaded has no rows to replace: a first load deletes nothing, and a
+                # reload deletes its files' rows in one statement per chunk (each delete scans the table).
+                reloaded = [rel for rel in (self._relative(path) for _, path, _ in chunk) if rel in loaded]
+                if reloaded:
+                    self.con.execute(
+                        f"delete from {RAW_SCHEMA}.{entity.raw_table} where _source_file in (select unnest(?))",
+                        [reloaded],
+                    )
+                    self.con.execute(
+                        f"delete from {RAW_SCHEMA}._quarantine where source_file in (select unnest(?))", [reloaded]
+                    )
                 results += self._load_files(entity, chunk)
                 self.con.execute("commit")
             except BaseException:
@@ -231,12 +238,18 @@ class Loader:
         self._check_batch(entity)
         self._write_batch(entity)
         results = self._audit_files(entity, [(self._relative(path), sha) for _, path, sha in files])
-        for name in ("_batch", "_checked", "_rejected", "_file_meta"):
+        self.con.execute("drop view if exists _batch")
+        for name in ("_checked", "_rejected", "_file_meta"):
             self.con.execute(f"drop table if exists {name}")
+        for i in range(sum(path.suffix.lower() != ".parquet" for _, path, _ in files)):
+            self.con.unregister(f"_text_{i}")
         return results
 
     def _stage_batch(self, entity: Entity, files: list[tuple[dt.date | None, Path, str]]) -> None:
-        """Create temp table `_batch` (_file, _line, _raw, _partition_date, columns) and `_rejected`."""
+        """Create temp view `_batch` (_file, _line, _raw, _partition_date, columns) and table `_rejected`.
+
+        `_batch` is a view over the files (Parquet read in place, text files as registered Arrow tables):
+        the rows are materialised once, typed and checked, in `_checked`."""
         con = self.con
         cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
         con.execute(
@@ -277,13 +290,17 @@ class Loader:
                 con.register("_rejected_arrow", rejected)
                 con.execute("insert into _rejected select * from _rejected_arrow")
                 con.unregister("_rejected_arrow")
-        con.execute("create or replace temp table _batch as " + " union all by name ".join(selects))
-        for i in range(len(text)):
-            con.unregister(f"_text_{i}")
+        con.execute("create or replace temp view _batch as " + " union all by name ".join(selects))
 
     def _parquet_select(self, entity: Entity, files: list[tuple[dt.date | None, Path]]) -> str:
         """One SELECT per group of files sharing a schema, so each file's own column types are judged."""
         groups: dict[tuple, list[tuple[dt.date | None, Path]]] = {}
+        # Rows read come from each file's own footer, independent of what the load later writes.
+        footer_rows = dict(
+            self.con.execute(
+                "select file_name, num_rows from parquet_file_metadata(?)", [[str(p) for _, p in files]]
+            ).fetchall()
+        )
         for day, path in files:
             probe = self.con.execute("select * from read_parquet(?) limit 0", [str(path)])
             schema = tuple((d[0], str(d[1])) for d in probe.description)
@@ -293,9 +310,10 @@ class Loader:
             if missing:
                 raise UnreadableFileError(path, f"missing required column(s) {missing} for entity {entity.name}")
             groups.setdefault(schema, []).append((day, path))
-            # Rows read come from the file's own footer, independent of what the load later writes.
-            rows = self.con.execute("select num_rows from parquet_file_metadata(?)", [str(path)]).fetchall()[0][0]
-            self.con.execute("insert into _file_meta values (?, 'parquet', null, ?)", [self._relative(path), rows])
+        self.con.execute(
+            "insert into _file_meta select unnest(?), 'parquet', null, unnest(?)",
+            [[self._relative(p) for _, p in files], [footer_rows[str(p)] for _, p in files]],
+        )
         return " union all by name ".join(self._parquet_group_select(entity, dict(s), g) for s, g in groups.items())
 
     def _parquet_group_select(
@@ -336,22 +354,29 @@ class Loader:
             if c.type == "timestamp"
         ]
         checks += [v for c in entity.columns for v in violation_expressions(c, types[c.raw_name])]
+        # A row is (_file, _line): unique within a batch, so no row number over the whole batch is needed.
         con.execute(
             f"""create or replace temp table _checked as
-            select row_number() over () as _rid, _file, _line,
-                   _raw, _partition_date, {typed},
+            select _file, _line, _raw, _partition_date, {typed},
                    nullif(concat_ws('; ', {", ".join(checks)}), '') as _violations
             from _batch"""
         )
         key = quote_ident(entity.key_column.raw_name)
+        # Duplicates within the batch: the first row of a key (by file and line) stays. Only keys seen more
+        # than once are ranked, so a clean batch costs one hash aggregate, not a sort of every row.
         con.execute(
             f"""update _checked set _violations = 'duplicate_key:{entity.primary_key}'
-            where _rid in (
-                select _rid from (
-                    select _rid, row_number() over (partition by {key} order by _file, _line) as n
-                    from _checked where _violations is null
+            from (
+                select _file, _line from (
+                    select c._file, c._line, row_number() over (partition by c.{key} order by c._file, c._line) as n
+                    from _checked as c
+                    inner join (
+                        select {key} from _checked where _violations is null group by {key} having count(*) > 1
+                    ) as repeated on c.{key} is not distinct from repeated.{key}
+                    where c._violations is null
                 ) where n > 1
-            )"""
+            ) as later
+            where _checked._file = later._file and _checked._line = later._line"""
         )
         if entity.partitioned_by_day:
             # Keys already loaded from other files (a retried event delivered again on a later day).
@@ -401,7 +426,7 @@ class Loader:
         con.execute(
             f"""insert into {RAW_SCHEMA}.{entity.raw_table} ({cols}, _source_file, _source_line, _load_id{partition})
             select {cols}, _file, _line, {sql_literal(self.load_id)}{partition}
-            from _checked where _violations is null order by _file, _line"""
+            from _checked where _violations is null"""
         )
         con.execute(
             f"""insert into {RAW_SCHEMA}._quarantine

@@ -45,6 +45,10 @@ from cs_warehouse.quality.spec import CRITICAL, Part, Suite
 DEFAULT_PANDAS_MAX_ROWS = 500_000
 # Failing rows reported per expectation (check metadata and Data Docs).
 SAMPLE_ROWS = 10
+# Validation results listed on the Data Docs index page, newest first (a night stores about a hundred). The
+# index is rebuilt from the results it lists, so an unbounded list would cost more with every night kept;
+# older results stay in the store.
+DOCS_INDEX_RESULTS = 500
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class SuiteOutcome:
     parts: list[PartRun]
     seconds: float
     docs_index: Path | None = None
+    # validation results stored in the Data Docs store (for `build_docs` when the suite did not build them)
+    stored: list[ValidationResultIdentifier] = field(default_factory=list)
 
     def failures(self, *, critical: bool) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success and (o.severity == CRITICAL.value) == critical]
@@ -97,8 +103,12 @@ def run_suite(
     history_dir: Path | None = None,
     now: dt.datetime | None = None,
     pandas_max_rows: int = DEFAULT_PANDAS_MAX_ROWS,
+    build_docs: bool = True,
 ) -> SuiteOutcome:
-    """Validate every part of `suite`; record row counts and build Data Docs when the paths are given."""
+    """Validate every part of `suite`; record row counts and build Data Docs when the paths are given.
+
+    With `build_docs=False` the results are stored but the pages are left to one `build_data_docs` call for
+    several suites (the index page is rebuilt once instead of once per suite)."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     context = _context(docs_dir)
@@ -141,8 +151,13 @@ def run_suite(
             context.validation_results_store.set(key, result)
             stored.append(key)
         parts.append(PartRun(part.name, engine, row_count, time.perf_counter() - part_started))
-    docs_index = _build_docs(context, docs_dir, stored) if docs_dir is not None else None
-    return SuiteOutcome(suite, outcomes, parts, time.perf_counter() - started, docs_index)
+    docs_index = _build_docs(context, docs_dir, stored) if docs_dir is not None and build_docs else None
+    return SuiteOutcome(suite, outcomes, parts, time.perf_counter() - started, docs_index, stored)
+
+
+def build_data_docs(docs_dir: Path, stored: list[ValidationResultIdentifier]) -> Path:
+    """Render the pages of these stored validation results and the Data Docs index, once."""
+    return _build_docs(_context(docs_dir), docs_dir, stored)
 
 
 # --- GX context and validation -----------------------------------------------------------------------
@@ -178,7 +193,10 @@ def _context(docs_dir: Path | None) -> Any:
             "warehouse": {
                 "class_name": "SiteBuilder",
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": DOCS_INDEX_RESULTS,
+                },
             }
         },
         analytics_enabled=False,
