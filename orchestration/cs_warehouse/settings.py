@@ -9,6 +9,12 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for every connection the project opens on the warehouse (loader, dbt through
+    profiles.yml, Great Expectations): past it DuckDB spills to disk instead of growing towards 80 % of RAM."""
+    return os.environ.get("CSW_DUCKDB_MEMORY_LIMIT", "6GB")
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     path = Path(value) if value else default

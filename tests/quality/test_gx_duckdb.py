@@ -45,7 +45,7 @@ def test_duckdb_warehouse_datasource_computes_metrics_in_duckdb(tmp_path: Path) 
     db = write_warehouse(tmp_path / "wh.duckdb", accounts_sql(ROWS))
     context = gx.get_context(mode="ephemeral")
     source = context.data_sources.add_duckdb_warehouse(
-        name="wh", connection_string=gx_duckdb.duckdb_url(str(db)), kwargs=gx_duckdb.ENGINE_KWARGS
+        name="wh", connection_string=gx_duckdb.duckdb_url(str(db)), kwargs=gx_duckdb.engine_kwargs()
     )
     row_count, in_set = _validate(source)
     assert row_count.success and row_count.result["observed_value"] == 2
@@ -57,3 +57,18 @@ def test_duckdb_warehouse_datasource_computes_metrics_in_duckdb(tmp_path: Path) 
     assert isinstance(engine.engine.pool, sa.pool.StaticPool)
     engine.close()
     source.get_engine().dispose()
+
+
+def test_gx_connection_is_held_to_the_warehouse_memory_limit(tmp_path: Path, monkeypatch) -> None:
+    """GX's aggregates over every raw event must spill like dbt's, not grow towards 80 % of RAM."""
+    db = write_warehouse(tmp_path / "wh.duckdb", accounts_sql(ROWS))
+    monkeypatch.setenv("CSW_DUCKDB_MEMORY_LIMIT", "200MB")
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_duckdb_warehouse(
+        name="wh", connection_string=gx_duckdb.duckdb_url(str(db)), kwargs=gx_duckdb.engine_kwargs()
+    )
+    with source.get_engine().connect() as conn:
+        limit = conn.execute(sa.text("select current_setting('memory_limit')")).scalar()
+    source.get_engine().dispose()
+    # DuckDB reports the limit in MiB: 200 MB = 190.7 MiB
+    assert limit == "190.7 MiB"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import pyarrow as pa
 from cs_warehouse.contract import Contract, Entity, load_contract
 from cs_warehouse.ingestion.readers import UnreadableFileError, read_text_file
 from cs_warehouse.ingestion.validate import quote_ident, sql_literal, typed_expression, violation_expressions
+from cs_warehouse.settings import duckdb_memory_limit
 
 RAW_SCHEMA = "raw"
 FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
@@ -134,7 +134,7 @@ class Loader:
         self.load_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         con.execute("set TimeZone = 'UTC'")
         # Bounded memory on large backfills: DuckDB spills to disk beyond this instead of growing to 80 % of RAM.
-        con.execute(f"set memory_limit = {sql_literal(os.environ.get('CSW_DUCKDB_MEMORY_LIMIT', '6GB'))}")
+        con.execute(f"set memory_limit = {sql_literal(duckdb_memory_limit())}")
         con.execute("set preserve_insertion_order = false")
         ensure_raw_schema(con, self.contract)
         self._signature: str | None = None

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from great_expectations.datasource.fluent import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
+from cs_warehouse.settings import duckdb_memory_limit
+
 
 class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
     """GX's SQL engine, holding one connection open so results are read before any rollback."""
@@ -50,6 +52,10 @@ def duckdb_url(path: str) -> str:
     return f"duckdb:///{path}"
 
 
-# Read-only, one connection: StaticPool hands GX the same DuckDB connection every time, so no second
-# handle on the file is ever opened by the pool.
-ENGINE_KWARGS = {"connect_args": {"read_only": True}, "poolclass": sa.pool.StaticPool}
+def engine_kwargs() -> dict:
+    """Read-only, one connection: StaticPool hands GX the same DuckDB connection every time, so no second
+    handle on the file is ever opened by the pool. The memory limit is the loader's and dbt's: a key
+    aggregate over every raw event would otherwise let DuckDB grow towards 80 % of RAM (at 100M events it
+    passed 12 GiB); bounded, it spills to a temp folder beside the file, which works on a read-only one."""
+    config = {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": False}
+    return {"connect_args": {"read_only": True, "config": config}, "poolclass": sa.pool.StaticPool}

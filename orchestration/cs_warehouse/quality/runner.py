@@ -40,6 +40,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from cs_warehouse.quality import gx_duckdb
 from cs_warehouse.quality.spec import CRITICAL, Part, Suite
+from cs_warehouse.settings import duckdb_memory_limit
 
 # Relations up to this many rows are validated in pandas; larger ones are pushed down to DuckDB.
 DEFAULT_PANDAS_MAX_ROWS = 500_000
@@ -228,7 +229,7 @@ def _validate(context: Any, engine: str, warehouse_path: Path, part: Part, suite
 @contextmanager
 def _duckdb_source(context: Any, name: str, warehouse_path: Path) -> Iterator[Any]:
     source = context.data_sources.add_or_update_duckdb_warehouse(
-        name=name, connection_string=gx_duckdb.duckdb_url(str(warehouse_path)), kwargs=gx_duckdb.ENGINE_KWARGS
+        name=name, connection_string=gx_duckdb.duckdb_url(str(warehouse_path)), kwargs=gx_duckdb.engine_kwargs()
     )
     try:
         yield source
@@ -239,12 +240,12 @@ def _duckdb_source(context: Any, name: str, warehouse_path: Path) -> Iterator[An
 
 
 def read_frame(warehouse_path: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(warehouse_path), read_only=True, config={"memory_limit": duckdb_memory_limit()}) as con:
         return con.execute(sql).df()
 
 
 def _row_count(warehouse_path: Path, sql: str) -> int:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(warehouse_path), read_only=True, config={"memory_limit": duckdb_memory_limit()}) as con:
         return int(con.execute(f"select count(*) from ({sql})").fetchone()[0])
 
 
