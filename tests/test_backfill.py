@@ -15,10 +15,12 @@ loaded. Every raw, staging, intermediate and mart table must hold the same rows 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from cs_warehouse.fingerprint import differences, warehouse_fingerprints
@@ -91,6 +93,26 @@ def run_job(instance: dg.DagsterInstance, start: str, end: str) -> dg.ExecuteInP
     return result
 
 
+def assert_event_checks_read_only_the_new_loads(backfill: dg.ExecuteInProcessResult, root: Path) -> None:
+    """The first night checked the whole event history; the backfill night, only the loads after the first
+    night's (quality/scope.py): both watermarks moved to the backfill's load and kept the first night's full
+    check as the last one."""
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        loads = con.execute(
+            "select distinct load_id from raw._load_audit where entity = 'product_events' order by 1"
+        ).fetchall()
+    first, backfill_load = (row[0] for row in loads)
+    for name in ("dbt.event_keys", "gx.raw.product_events"):
+        state = json.loads((root / "quality_history" / f"{name}.checked_through.json").read_text(encoding="utf-8"))
+        assert state["through_load"] == backfill_load, name
+        assert state["full_check_at"] < state["checked_at"], name
+    [gx_critical] = [
+        e for e in backfill.get_asset_check_evaluations()
+        if e.asset_key == dg.AssetKey(["raw", "product_events"]) and e.check_name == "gx_critical"
+    ]  # fmt: skip
+    assert gx_critical.passed and gx_critical.metadata["rows_checked"].value == f"loads after {first}"
+
+
 def test_backfill_of_three_past_days_equals_a_full_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rebuild, backfilled = tmp_path / "rebuild", tmp_path / "backfilled"
     write_six_days(rebuild / "landing")
@@ -114,6 +136,7 @@ def test_backfill_of_three_past_days_equals_a_full_rebuild(tmp_path: Path, monke
         backfill = run_job(instance, GAP_DAYS[0], GAP_DAYS[-1])
         loaded = {e.asset_key.to_user_string() for e in backfill.get_asset_materialization_events()}
         assert "raw/product_events" in loaded
+        assert_event_checks_read_only_the_new_loads(backfill, backfilled)
 
     expected = warehouse_fingerprints(rebuild / "warehouse.duckdb")
     actual = warehouse_fingerprints(backfilled / "warehouse.duckdb")

@@ -152,7 +152,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     _dbt(env, "run", "--full-refresh")
     full = _snapshot(db)
     return {"late": late.to_pandas(), "bridge": bridge, "before": sessions_before, "inc": incremental, "full": full,
-            "first_report_day_kept": first_day_kept}  # fmt: skip
+            "first_report_day_kept": first_day_kept, "tmp": tmp}  # fmt: skip
 
 
 def test_the_late_day_holds_events_from_earlier_days(runs: dict) -> None:
@@ -181,3 +181,43 @@ def test_active_users_leave_the_days_no_late_event_reaches(runs: dict) -> None:
     """The first report day (its 30-day window ends months before the late events) was not recomputed: the
     incremental run rebuilds the days from the earliest changed user-day on, not the whole history."""
     assert runs["first_report_day_kept"]
+
+
+def _key_test_fails(env: dict[str, str], after_load: str | None) -> bool:
+    """Runs the event-key test of staging (macros/tests/unique_key_by_load.sql); True when it finds duplicates."""
+    env = {**env, "CSW_CHECKS_AFTER_LOAD": after_load or ""}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    args = [dbt, "test", "--select", "stg_product__events,test_name:unique_key_by_load", "--quiet"]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1), done.stdout[-4000:] + done.stderr[-2000:]
+    assert "unique_key_by_load" in (Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text()
+    return done.returncode == 1
+
+
+def test_event_key_test_checks_new_loads_against_the_whole_history(runs: dict) -> None:
+    """Scoped to the loads after a watermark, the key test still finds a new key that an old load holds, and
+    leaves a duplicate that lies wholly in old loads to the periodic full check (which finds it)."""
+    tmp = runs["tmp"]
+    env = {**_env(tmp), "CSW_DUCKDB_PATH": str(tmp / "keys.duckdb")}
+    shutil.copy(tmp / "wh.duckdb", tmp / "keys.duckdb")
+    with duckdb.connect(str(tmp / "keys.duckdb"), read_only=True) as con:
+        loads = con.execute("select distinct _load_id from raw.product_events order by 1").fetchall()
+    first, late = (row[0] for row in loads)
+    assert not _key_test_fails(env, None)
+    with duckdb.connect(str(tmp / "keys.duckdb")) as con:
+        # an old event copied within the old load
+        con.execute(
+            "insert into raw.product_events select * from raw.product_events "
+            "where _load_id = ? order by message_id limit 1",
+            [first],
+        )
+    assert _key_test_fails(env, None)
+    assert not _key_test_fails(env, first)
+    with duckdb.connect(str(tmp / "keys.duckdb")) as con:
+        # another old event's key arriving again in the late load
+        con.execute(
+            "insert into raw.product_events select * replace (? as _load_id) from raw.product_events "
+            "where _load_id = ? order by message_id desc limit 1",
+            [late, first],
+        )
+    assert _key_test_fails(env, first)

@@ -1,14 +1,22 @@
 """Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
 
+import datetime as dt
+import json
+import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import yaml
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from cs_warehouse.dbt_project import dbt_project
+from cs_warehouse.quality import scope
+from cs_warehouse.settings import Settings
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -23,6 +31,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 # The nightly's dbt command; `make test-dbt` runs the unit tests.
 NIGHTLY_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# The generic test that can check only the keys of new loads (macros/tests/unique_key_by_load.sql), the
+# environment variable it reads, and the name of its watermark (quality/scope.py).
+KEY_TEST = "unique_key_by_load"
+KEY_TEST_ENV = "CSW_CHECKS_AFTER_LOAD"
+KEY_TEST_SCOPE = "dbt.event_keys"
+LOAD_ID = re.compile(r"^[0-9A-Za-z_-]+$")
 
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
@@ -38,9 +52,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
 
     Unit tests check the SQL against hand-worked rows, not the night's data: they run in CI (`make test-dbt`,
     a plain `dbt build`) on every change, and are left out here, where they would only repeat that result."""
-    invocation = dbt.cli(NIGHTLY_BUILD_ARGS, context=context)
+    settings = Settings.from_env()
+    now = dt.datetime.now(dt.UTC)
+    key_scope = event_key_scope(settings, now)
+    if key_scope is not None:
+        context.log.info(f"Event-key tests: {key_scope.describe()} ({key_scope.reason})")
+    after_load = key_scope.after_load if key_scope is not None else None
+    with _environment(KEY_TEST_ENV, after_load or ""):
+        invocation = dbt.cli(NIGHTLY_BUILD_ARGS, context=context)
     try:
         yield from invocation.stream()
+        if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
+            scope.record_pass(settings.quality_history_dir, KEY_TEST_SCOPE, key_scope, now)
     finally:
         # If reading dbt's events failed midway, dbt may still be running and holding the warehouse's
         # write lock; stop it so that a retry, or the next run, can open the file.
@@ -48,6 +71,46 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         release_in_process_dbt_handles()
+
+
+def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
+    """Tonight's scope of the event-key tests; None where it cannot be known (a warehouse other than DuckDB's
+    file, whose loads this process does not see): the tests then check every key."""
+    profiles = yaml.safe_load((Path(dbt_project.profiles_dir) / "profiles.yml").read_text(encoding="utf-8"))
+    outputs = next(v["outputs"] for v in profiles.values() if isinstance(v, dict) and "outputs" in v)
+    if outputs.get(settings.dbt_target, {}).get("type") != "duckdb":
+        return None
+    latest = scope.latest_load(settings.warehouse_path, "product_events")
+    decided = scope.decide(settings.quality_history_dir, KEY_TEST_SCOPE, latest, now)
+    if decided.after_load is not None and not LOAD_ID.match(decided.after_load):
+        return scope.Scope(None, decided.through_load, f"unexpected load id {decided.after_load!r}")
+    return decided
+
+
+def key_tests_passed(run_results: Mapping[str, Any]) -> bool:
+    """Every `unique_key_by_load` test of the project ran in this invocation and passed."""
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    expected = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") == KEY_TEST
+    }
+    passed = {r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "pass"}
+    return bool(expected) and expected <= passed
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` for what starts inside the block (the dbt process), then restored."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def release_in_process_dbt_handles() -> None:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from cs_warehouse.quality import scope
 from cs_warehouse.quality.runner import ExpectationOutcome, SuiteOutcome, build_data_docs, run_suite
 from cs_warehouse.quality.spec import Suite
 from cs_warehouse.quality.suites import all_suites, generic_model_suite
@@ -41,7 +42,8 @@ def reference_time(settings: Settings) -> dt.datetime:
 
 
 def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationOutcome], outcome: SuiteOutcome,
-            severity: dg.AssetCheckSeverity, docs_index: Path | None) -> dg.AssetCheckResult:  # fmt: skip
+            severity: dg.AssetCheckSeverity, docs_index: Path | None,
+            load_scope: scope.Scope | None = None) -> dg.AssetCheckResult:  # fmt: skip
     metadata: dict[str, Any] = {
         "suite": outcome.suite.name,
         "expectations_evaluated": len(outcome.outcomes),
@@ -52,6 +54,9 @@ def _result(check_name: str, asset_key: dg.AssetKey, failures: list[ExpectationO
         "row_counts": dg.MetadataValue.json({p.name: p.row_count for p in outcome.parts}),
         "gx_seconds": round(outcome.seconds, 3),
     }
+    if load_scope is not None:
+        metadata["rows_checked"] = load_scope.describe()
+        metadata["scope_reason"] = load_scope.reason
     if docs_index is not None:
         metadata["data_docs"] = dg.MetadataValue.path(str(docs_index))
     return dg.AssetCheckResult(
@@ -96,22 +101,35 @@ def build_layer_check(
             selected = {key.name for key in context.selected_asset_check_keys if key.asset_key == asset_key}
             if not selected:
                 continue
+            now = reference_time(settings)
+            load_scope = None
+            if suite.checked_by_load:
+                latest = scope.latest_load(settings.warehouse_path, suite.asset_key[-1])
+                load_scope = scope.decide(settings.quality_history_dir, f"gx.{suite.name}", latest, now)
+                context.log.info(f"GX suite {suite.name}: {load_scope.describe()} ({load_scope.reason})")
             outcome = run_suite(
                 suite,
                 settings.warehouse_path,
                 docs_dir=docs_dir,
                 history_dir=settings.quality_history_dir,
-                now=reference_time(settings),
+                now=now,
                 build_docs=False,
+                after_load=load_scope.after_load if load_scope else None,
             )
+            if load_scope is not None and not outcome.failures(critical=True):
+                scope.record_pass(settings.quality_history_dir, f"gx.{suite.name}", load_scope, now)
             stored += outcome.stored
             context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
             if CRITICAL_CHECK in selected:
                 failures = outcome.failures(critical=True)
-                yield _result(CRITICAL_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.ERROR, docs_index)
+                yield _result(
+                    CRITICAL_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.ERROR, docs_index, load_scope
+                )
             if WARNING_CHECK in selected:
                 failures = outcome.failures(critical=False)
-                yield _result(WARNING_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.WARN, docs_index)
+                yield _result(
+                    WARNING_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.WARN, docs_index, load_scope
+                )
         if stored:
             build_data_docs(docs_dir, stored)
 

@@ -51,6 +51,10 @@ class Part:
 
     `sql` is the relation; `keys` name the columns reported for each failing row (the sample in the
     check metadata). Expectations are built by a function so each run gets fresh objects.
+
+    `new_rows_sql`, for relations over the event history, is the same check restricted to the rows of loads
+    after `{after}` (a quoted load id; quality/scope.py decides when): row-level expectations then read only
+    those rows, while the table-level ones (row count, freshness) still read the whole relation.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Part:
     keys: tuple[str, ...] = ()
     row_count: RowCountBounds | None = None
     freshness: Freshness | None = None
+    new_rows_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,11 @@ class Suite:
     parts: list[Part]
     description: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def checked_by_load(self) -> bool:
+        """Some part can be restricted to new loads (see `Part.new_rows_sql`)."""
+        return any(p.new_rows_sql is not None for p in self.parts)
 
     @property
     def expectation_count(self) -> int:

@@ -11,6 +11,9 @@ The rules come from contract/raw_contract.yml (the reviewed source of truth) and
 - references: every value exists in the referenced raw table (warning: an orphan is quarantined by the
   loader, so one here means the referenced table was reloaded afterwards);
 - row count vs the previous run (warning), freshness of the latest event or record (warning).
+
+The event table's row rules, duplicate keys and references can be restricted to the night's new loads
+(quality/scope.py); its row count and freshness always read the whole table.
 """
 
 from __future__ import annotations
@@ -21,10 +24,15 @@ from cs_warehouse.contract import Entity, load_contract
 from cs_warehouse.ingestion.load import RAW_SCHEMA
 from cs_warehouse.quality.spec import CRITICAL, WARNING, Freshness, Part, RowCountBounds, Suite, table
 
+# The load that wrote a raw row (ingestion/load.py); load ids sort in load order.
+LOAD_COLUMN = "_load_id"
+
 # Per-entity additions the contract does not express: the freshness column and its allowed age (days),
 # row-count tolerance (events grow every day; CRM exports move slowly) and cross-column rules.
 EXTRAS: dict[str, dict] = {
     "product_events": {
+        # The event history only grows: a night checks the rows of its new loads (quality/scope.py).
+        "checked_by_load": True,
         "freshness": Freshness("timestamp", max_age_days=2),
         "row_count": RowCountBounds(min_ratio=0.95, max_ratio=2.0),
         "expectations": lambda: [
@@ -81,34 +89,46 @@ def _column_expectations(entity: Entity) -> list:
     return expectations
 
 
-def _duplicate_keys_part(entity: Entity) -> Part:
-    """Each key value held more than once, with its number of copies: none on a healthy load."""
+def _duplicate_keys_part(entity: Entity, by_load: bool) -> Part:
+    """Each key value held more than once, with its number of copies: none on a healthy load. Restricted to
+    new loads, the keys of those loads are looked up among all keys (a semi-join, not a second aggregate)."""
     key = entity.key_column.raw_name
+    relation = f"{RAW_SCHEMA}.{entity.raw_table}"
+    new_keys = f"select {key} from {relation} where {LOAD_COLUMN} > {{after}}"
     return Part(
         name="duplicate_keys",
-        sql=f"select {key}, count(*) as copies from {RAW_SCHEMA}.{entity.raw_table} "
-        f"where {key} is not null group by {key} having count(*) > 1",
+        sql=f"select {key}, count(*) as copies from {relation} where {key} is not null "
+        f"group by {key} having count(*) > 1",
         expectations=[gxe.ExpectColumnValuesToBeBetween(column="copies", max_value=1, severity=CRITICAL)],
         keys=(key,),
+        new_rows_sql=(
+            f"select {key}, count(*) as copies from {relation} where {key} in ({new_keys}) "
+            f"group by {key} having count(*) > 1"
+        )
+        if by_load
+        else None,
     )
 
 
-def _orphans_part(entity: Entity) -> Part | None:
+def _orphans_part(entity: Entity, by_load: bool) -> Part | None:
     """One row per reference: how many non-null values have no parent row."""
     contract = load_contract()
     selects = []
+    new_selects = []
     for col in entity.columns:
         ref = col.reference
         if not ref:
             continue
         parent = contract.entities[ref[0]]
         parent_col = parent.column(ref[1]).raw_name
-        selects.append(
+        select = (
             f"select '{col.raw_name}' as column_name, '{parent.name}.{parent_col}' as refers_to, count(*) as orphans "
             f"from {RAW_SCHEMA}.{entity.raw_table} c "
             f"where c.{col.raw_name} is not null and not exists "
             f"(select 1 from {RAW_SCHEMA}.{parent.raw_table} p where p.{parent_col} = c.{col.raw_name})"
         )
+        selects.append(select)
+        new_selects.append(f"{select} and c.{LOAD_COLUMN} > {{after}}")
     if not selects:
         return None
     return Part(
@@ -116,6 +136,7 @@ def _orphans_part(entity: Entity) -> Part | None:
         sql=" union all ".join(selects),
         expectations=[gxe.ExpectColumnValuesToBeBetween(column="orphans", max_value=0, severity=WARNING)],
         keys=("column_name", "refers_to"),
+        new_rows_sql=" union all ".join(new_selects) if by_load else None,
     )
 
 
@@ -125,18 +146,21 @@ def raw_suite(entity: Entity) -> Suite:
     empty_severity = WARNING if extras.get("may_be_empty") else CRITICAL
     expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=empty_severity))
     expectations.extend(extras.get("expectations", lambda: [])())
+    by_load = bool(extras.get("checked_by_load"))
+    relation = table(RAW_SCHEMA, entity.raw_table)
     parts = [
         Part(
             name="table",
-            sql=table(RAW_SCHEMA, entity.raw_table),
+            sql=relation,
             expectations=expectations,
             keys=(entity.key_column.raw_name,),
             row_count=extras.get("row_count", RowCountBounds()),
             freshness=extras.get("freshness"),
+            new_rows_sql=f"{relation} where {LOAD_COLUMN} > {{after}}" if by_load else None,
         ),
-        _duplicate_keys_part(entity),
+        _duplicate_keys_part(entity, by_load),
     ]
-    orphans = _orphans_part(entity)
+    orphans = _orphans_part(entity, by_load)
     if orphans is not None:
         parts.append(orphans)
     return Suite(
