@@ -47,3 +47,27 @@ def test_command_over_the_memory_budget_is_stopped(tmp_path):
     assert not result.ok
     assert result.killed and "memory" in result.killed
     assert result.wall_seconds < 25
+
+
+def test_runs_merge_into_one_table_that_names_each_run():
+    from cs_warehouse.bench.cli import merge_runs
+
+    def run(day: str, sizes: list[str]) -> dict:
+        return {
+            "command": f"python -m cs_warehouse.bench --sizes {','.join(sizes)}",
+            "started_at": f"2026-11-{day}T01:00:00+00:00",
+            "finished_at": f"2026-11-{day}T02:00:00+00:00",
+            "loadavg_at_start": [0.1, 0.1, 0.1],
+            "loadavg_at_end": [1.0, 1.0, 1.0],
+            "machine": {"cpus": 2, "day": day},
+            "memory_budget_gib": 12.0,
+            "sizes": {size: {"measured_on": day} for size in sizes},
+        }
+
+    merged = merge_runs([run("23", ["1M", "10M"]), run("30", ["10M", "100M"])])
+    assert merged["sizes"] == {"1M": {"measured_on": "23"}, "10M": {"measured_on": "30"}, "100M": {"measured_on": "30"}}
+    assert [r["sizes"] for r in merged["runs"]] == [["1M", "10M"], ["10M", "100M"]]
+    assert (merged["started_at"], merged["finished_at"]) == ("2026-11-23T01:00:00+00:00", "2026-11-30T02:00:00+00:00")
+    assert merged["machine"]["day"] == "30"
+    # merging a merged body keeps its runs listed one by one
+    assert len(merge_runs([merged, run("31", ["1M"])])["runs"]) == 3

@@ -265,7 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-minutes", type=float, default=60.0, help="a command slower than this is stopped")
     parser.add_argument("--end-date", help="last event day (default: yesterday in Asia/Tokyo, what a nightly sees)")
     parser.add_argument("--rerender", type=Path, help="recompute the summaries of a results JSON and rewrite both")
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", help="results JSONs of several runs into one table at --out (later runs win)"
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        body = merge_runs([json.loads(path.read_text()) for path in args.merge])
+        write(args.out if args.out.is_absolute() else Path.cwd() / args.out, body)
+        return 0
     if args.rerender:
         body = json.loads(args.rerender.read_text())
         for size in body["sizes"].values():
@@ -319,6 +326,32 @@ def main(argv: list[str] | None = None) -> int:
     write(out, body)
     print(f"results: {out} and {out.with_suffix('.json')}")
     return 0
+
+
+RUN_FIELDS = ("command", "started_at", "finished_at", "loadavg_at_start", "loadavg_at_end")
+
+
+def merge_runs(bodies: list[dict]) -> dict:
+    """One results body from several runs (say the large size on one day, the small ones on another): every
+    measurement as it was recorded, each run's command, times and load listed; a size measured by more than
+    one run keeps the later run's."""
+    runs = []
+    for body in bodies:
+        runs += body.get("runs") or [{key: body.get(key) for key in RUN_FIELDS} | {"sizes": list(body["sizes"])}]
+    merged: dict = {
+        "command": f"merged from {len(runs)} runs (below)",
+        "runs": runs,
+        "started_at": min(run["started_at"] for run in runs),
+        "finished_at": runs[-1].get("finished_at"),
+        "loadavg_at_start": runs[0]["loadavg_at_start"],
+        "loadavg_at_end": runs[-1].get("loadavg_at_end"),
+        "machine": bodies[-1]["machine"],
+        "memory_budget_gib": bodies[-1]["memory_budget_gib"],
+        "sizes": {},
+    }
+    for body in bodies:
+        merged["sizes"].update(body["sizes"])
+    return merged
 
 
 def write(out: Path, body: dict) -> None:

@@ -52,6 +52,12 @@ def render_markdown(body: dict) -> str:
         f"- **Load average (1, 5, 15 min) at start: {', '.join(map(str, body['loadavg_at_start']))}**"
         + (f"; at end: {', '.join(map(str, body['loadavg_at_end']))}" if body.get("loadavg_at_end") else ""),
     ]
+    for run in body.get("runs") or []:
+        lines.append(
+            f"  - `{run['command']}`: {', '.join(run['sizes'])}; started {run['started_at']}"
+            + (f", finished {run['finished_at']}" if run.get("finished_at") else ", stopped before it finished")
+            + f"; load average at start {', '.join(map(str, run['loadavg_at_start']))}"
+        )
     busy = body["loadavg_at_start"][0] > 0.25 * machine["cpus"]
     if busy:
         lines.append(
