@@ -137,3 +137,20 @@
     {%- endif -%}
     array_join({{ collected }}, {{ delimiter_text }})
 {%- endmacro %}
+
+{#-
+    A model's pre-hook for PostgreSQL's planner: no nested-loop joins inside this model's transaction. Row
+    estimates for chains of CTEs over generated day spines come out at a handful of rows, so PostgreSQL joins
+    thousands of account-days by nested loops that re-run an aggregate per row (minutes instead of seconds on
+    the test dataset). Other engines plan these joins by hash already: nothing to do there.
+-#}
+{% macro planner_hash_joins() -%}
+    {{ return(adapter.dispatch('planner_hash_joins', 'cs_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__planner_hash_joins() -%}
+{%- endmacro %}
+
+{% macro postgres__planner_hash_joins() -%}
+    set local enable_nestloop = off
+{%- endmacro %}

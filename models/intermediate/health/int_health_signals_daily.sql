@@ -18,6 +18,7 @@
         incremental_strategy=usage_incremental_strategy(),
         partition_by=usage_incremental_partition_by('score_date'),
         on_schema_change='fail',
+        pre_hook="{{ planner_hash_joins() }}",
     )
 }}
 
