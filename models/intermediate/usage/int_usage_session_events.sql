@@ -117,7 +117,9 @@ restart_points as (
 events_to_sessionise as (
     -- the new events, plus the earlier events they re-sessionise read back from this table, which holds every
     -- active event of the earlier loads: the event history is never read again in full. An event of an
-    -- earlier load that came again (a reloaded day file) is taken from the new load only.
+    -- earlier load that came again (a reloaded day file) is taken from the new load only: an anti-join
+    -- (not exists), which every engine hashes; PostgreSQL runs `not in (subquery)` row by row once the new
+    -- load's ids outgrow work_mem.
     select * from new_events
 
     union all
@@ -131,7 +133,10 @@ events_to_sessionise as (
         on
             this_events.user_id = new_sdk_sessions.user_id
             and this_events.sdk_session_id = new_sdk_sessions.sdk_session_id
-    where this_events.event_id not in (select new_events.event_id from new_events)
+    where not exists (
+        select 1 from new_events as reloaded
+        where reloaded.event_id = this_events.event_id
+    )
 
     union all
 
@@ -146,7 +151,10 @@ events_to_sessionise as (
             and this_events.occurred_at >= restart_points.restart_at
     where
         this_events.sdk_session_id is null
-        and this_events.event_id not in (select new_events.event_id from new_events)
+        and not exists (
+            select 1 from new_events as reloaded
+            where reloaded.event_id = this_events.event_id
+        )
 ),
 
 {% else %}
