@@ -15,6 +15,15 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("CSW_DUCKDB_MEMORY_LIMIT", "6GB")
 
 
+def profile_output(target: str, profiles_path: Path | None = None) -> dict:
+    """The unrendered `outputs.<target>` of the project's dbt profile (profiles.yml in DBT_PROFILES_DIR, else
+    the project folder); empty when the target is not defined."""
+    import yaml
+
+    path = profiles_path or Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR)) / "profiles.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["cs_warehouse"]["outputs"].get(target) or {}
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     path = Path(value) if value else default

@@ -39,8 +39,7 @@ def _load_day(landing: Path, db: Path, day: str, message_id: str) -> str:
     time.sleep(1.1)  # load ids begin with their UTC second: a second apart, they sort in load order
     write_events(landing, day, [event(message_id, dt.datetime.fromisoformat(f"{day}T03:00:00+00:00"))])
     load_landing(db, landing, entities=["product_events"])
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("select _load_id from raw.product_events where message_id = ?", [message_id]).fetchone()[0]
+    return _load_id(db, message_id)
 
 
 def _failing_parts(critical: dg.AssetCheckEvaluation) -> dict[str, dict]:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import yaml
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import Settings
+from cs_warehouse.settings import Settings, profile_output
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -76,9 +75,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
 def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
     """Tonight's scope of the event-key tests; None where it cannot be known (a warehouse other than DuckDB's
     file, whose loads this process does not see): the tests then check every key."""
-    profiles = yaml.safe_load((Path(dbt_project.profiles_dir) / "profiles.yml").read_text(encoding="utf-8"))
-    outputs = next(v["outputs"] for v in profiles.values() if isinstance(v, dict) and "outputs" in v)
-    if outputs.get(settings.dbt_target, {}).get("type") != "duckdb":
+    if profile_output(settings.dbt_target).get("type") != "duckdb":
         return None
     latest = scope.latest_load(settings.warehouse_path, "product_events")
     decided = scope.decide(settings.quality_history_dir, KEY_TEST_SCOPE, latest, now)

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 import jinja2
-import yaml
 
-from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.settings import profile_output
 
 
 def _render(value: object) -> str:
@@ -25,8 +24,7 @@ def _render(value: object) -> str:
 
 def session_parameters(profiles_path: Path | None = None) -> dict[str, str]:
     """The `server_side_parameters` of the dbt `spark` target, rendered from the environment."""
-    path = profiles_path or Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_DIR)) / "profiles.yml"
-    profile = yaml.safe_load(path.read_text())["cs_warehouse"]["outputs"]["spark"]
+    profile = profile_output("spark", profiles_path)
     return {key: _render(value) for key, value in (profile.get("server_side_parameters") or {}).items()}
 
 
