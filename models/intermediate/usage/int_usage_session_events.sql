@@ -33,8 +33,10 @@ catalog as (
     select * from {{ ref('event_catalog') }}
 ),
 
-active_events as (
-    -- system events (emails, background jobs) are not user activity: they never open or extend a session
+active_events as {{ inline_cte() }} (
+    -- system events (emails, background jobs) are not user activity: they never open or extend a session.
+    -- Read where it is used, not stored first: a stored copy of the event history would be the widest
+    -- intermediate result of the nightly (macros/engines.sql, inline_cte).
     select
         events.event_id,
         events.user_id,
@@ -159,23 +161,36 @@ events_to_sessionise as (
 
 {% else %}
 
-    events_to_sessionise as (
+    events_to_sessionise as {{ inline_cte() }} (
         select * from active_events
     ),
 
 {% endif %}
 
+-- Inactivity sessions are cut on a narrow projection: one row per user and instant (events at the same
+-- instant always share a session), sorted by user and time for the gap to the previous instant. The wide
+-- event rows are never sorted: each finds its session by user and time range, as a user's sessions never
+-- overlap (runs are apart by more than the inactivity limit, and the cap's blocks split a run by time).
+plain_instants as (
+    select
+        user_id,
+        occurred_at,
+        max(_load_id) as _load_id
+    from events_to_sessionise
+    where sdk_session_id is null
+    group by user_id, occurred_at
+),
+
 plain_with_gap as (
     select
         *,
-        lag(occurred_at) over (partition by user_id order by occurred_at, event_id) as previous_occurred_at
-    from events_to_sessionise
-    where sdk_session_id is null
+        lag(occurred_at) over (partition by user_id order by occurred_at) as previous_occurred_at
+    from plain_instants
 ),
 
 plain_runs as (
-    -- a run starts at an event with no earlier one within the inactivity limit; starts only move forward in
-    -- time, so the latest start so far (a running max, one sort shared with the lag above) is the run's
+    -- a run starts at an instant with no earlier one within the inactivity limit; starts only move forward
+    -- in time, so the latest start so far (a running max, one sort shared with the lag above) is the run's
     select
         *,
         max(
@@ -183,7 +198,7 @@ plain_runs as (
                 when previous_occurred_at is null then occurred_at
                 when {{ seconds_between('previous_occurred_at', 'occurred_at') }} > {{ gap_seconds }} then occurred_at
             end
-        ) over (partition by user_id order by occurred_at, event_id rows unbounded preceding) as run_started_at
+        ) over (partition by user_id order by occurred_at rows unbounded preceding) as run_started_at
     from plain_with_gap
 ),
 
@@ -196,8 +211,6 @@ plain_blocks as (
     from plain_runs
 ),
 
--- Session bounds come from aggregates joined back, not from windows over every event: a window sorts the
--- whole (wide) event rows once per partitioning, an aggregate keeps one small row per session.
 plain_block_bounds as (
     select
         user_id,
@@ -215,7 +228,6 @@ plain_session_bounds as (
     select
         user_id,
         run_started_at,
-        cap_block,
         session_started_at,
         session_ended_at,
         cast({{ to_reporting_time('session_started_at') }} as date) as session_start_date,
@@ -230,31 +242,32 @@ plain_session_bounds as (
 
 plain_sessions as (
     select
-        plain_blocks.event_id,
-        plain_blocks.user_id,
-        plain_blocks.account_id,
-        plain_blocks.sdk_session_id,
-        plain_blocks.event_name,
-        plain_blocks.feature_code,
-        plain_blocks.occurred_at,
-        plain_blocks.activity_date,
-        plain_blocks.received_partition_date,
-        plain_blocks._load_id,
-        plain_blocks.is_login_event,
-        plain_blocks.is_key_action_event,
+        events_to_sessionise.event_id,
+        events_to_sessionise.user_id,
+        events_to_sessionise.account_id,
+        events_to_sessionise.sdk_session_id,
+        events_to_sessionise.event_name,
+        events_to_sessionise.feature_code,
+        events_to_sessionise.occurred_at,
+        events_to_sessionise.activity_date,
+        events_to_sessionise.received_partition_date,
+        events_to_sessionise._load_id,
+        events_to_sessionise.is_login_event,
+        events_to_sessionise.is_key_action_event,
         'inactivity' as session_source,
-        plain_blocks.run_started_at,
+        bounds.run_started_at,
         bounds._session_load_id,
         bounds.session_started_at,
         bounds.session_ended_at,
         bounds.session_start_date,
         bounds.session_id
-    from plain_blocks
+    from events_to_sessionise
     inner join plain_session_bounds as bounds
         on
-            plain_blocks.user_id = bounds.user_id
-            and plain_blocks.run_started_at = bounds.run_started_at
-            and plain_blocks.cap_block = bounds.cap_block
+            events_to_sessionise.user_id = bounds.user_id
+            and events_to_sessionise.occurred_at >= bounds.session_started_at
+            and events_to_sessionise.occurred_at <= bounds.session_ended_at
+    where events_to_sessionise.sdk_session_id is null
 ),
 
 sdk_session_bounds as (

@@ -157,12 +157,15 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
                                    "--out", str(state / "peer")], env, state, budget_mib, timeout)  # fmt: skip
     out["peer_pandas"] = {"measured": peer.as_dict(), "result": read_json(state / "peer" / "summary.json")}
 
-    # dbt as a team would run it: a fresh process, its own start-up and (partial) parse included.
+    # dbt as a team would run it: a fresh process, its own start-up and partial parse included. The parse
+    # cache is primed first with the same profile and environment (a changed profile or warehouse path makes
+    # dbt parse the whole project again), as it is on every run after a project's first on a machine; the
+    # priming parse is measured and reported on its own.
     subset_target = work / "target" / "usage_subset"
     subset_target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(work / "target" / "partial_parse.msgpack", subset_target / "partial_parse.msgpack")
     dbt_env = env | {"DBT_TARGET_PATH": str(subset_target)}
     dbt = str(Path(sys.executable).parent / "dbt")
+    parse = measure("dbt_usage_parse", [dbt, "parse", "--quiet"], dbt_env, state, budget_mib, timeout)
     # as the nightly runs it: models and data tests, no unit tests (they check SQL, not data; CI runs them)
     usage = measure("dbt_usage_kpis", [dbt, "build", "--select", USAGE_SELECTION, "--full-refresh",
                                        "--exclude-resource-type", "unit_test", "--quiet"],
@@ -173,6 +176,7 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
         "selection": USAGE_SELECTION,
         "nodes": len(results["results"]) if results else None,
         "dbt_elapsed_seconds": results.get("elapsed_time") if results else None,
+        "parse": parse.as_dict(),
     }
     return out
 
