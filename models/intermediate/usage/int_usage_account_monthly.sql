@@ -9,7 +9,8 @@ months as (
     where month_start_date <= {{ as_of_date() }}
 ),
 
-user_daily as (
+user_daily as {{ inline_cte() }} (
+    -- read in two places below, scanned in each rather than stored first
     select
         user_daily.*,
         cast({{ dbt.date_trunc('month', 'user_daily.activity_date') }} as date) as month_start_date
@@ -42,18 +43,33 @@ items as (
     from {{ ref('int_contract_items_enriched') }}
 ),
 
-usage_by_month as (
+user_months as (
+    -- one row per user and month first, so that users and login users are counted as rows: distinct
+    -- counts would have the engine keep a copy of every user-day to deduplicate
     select
         account_id,
         month_start_date,
-        count(distinct user_id) as monthly_active_users,
-        count(distinct activity_date) as active_days,
-        count(distinct case when login_event_count > 0 then user_id end) as login_users,
+        user_id,
+        max(case when login_event_count > 0 then 1 else 0 end) as has_login,
         sum(sessions_started) as sessions,
         sum(session_seconds) as session_seconds,
         sum(active_event_count) as active_events,
         sum(key_action_count) as key_actions
     from user_daily
+    group by account_id, month_start_date, user_id
+),
+
+usage_by_month as (
+    select
+        account_id,
+        month_start_date,
+        count(*) as monthly_active_users,
+        count(case when has_login = 1 then user_id end) as login_users,
+        sum(sessions) as sessions,
+        sum(session_seconds) as session_seconds,
+        sum(active_events) as active_events,
+        sum(key_actions) as key_actions
+    from user_months
     group by account_id, month_start_date
 ),
 
@@ -71,6 +87,7 @@ dau_by_month as (
     select
         account_id,
         month_start_date,
+        count(*) as active_days,
         sum(daily_active_users) as active_user_days
     from daily_active
     group by account_id, month_start_date
@@ -116,7 +133,7 @@ final as (
         account_mrr.plan_id,
         plans.plan_tier,
         coalesce(usage_by_month.monthly_active_users, 0) as monthly_active_users,
-        coalesce(usage_by_month.active_days, 0) as active_days,
+        coalesce(dau_by_month.active_days, 0) as active_days,
         coalesce(dau_by_month.active_user_days, 0) as active_user_days,
         coalesce(usage_by_month.login_users, 0) as login_users,
         seats.licensed_seats,
