@@ -60,29 +60,15 @@ keyed_events as (
 
 {% endif %}
 
-feature_user_days as (
-    -- users per feature-day by grouping on the user first: a distinct count would have the engine keep a
-    -- copy of every feature use to deduplicate
-    select
-        account_id,
-        feature_code,
-        activity_date,
-        user_id,
-        count(*) as use_count,
-        max(_load_id) as _last_load_id
-    from keyed_events
-    group by account_id, feature_code, activity_date, user_id
-),
-
 final as (
     select
         account_id,
         feature_code,
         activity_date,
-        cast(sum(use_count) as {{ dbt.type_bigint() }}) as use_count,
-        count(*) as user_count,
-        max(_last_load_id) as _last_load_id
-    from feature_user_days
+        count(*) as use_count,
+        count(distinct user_id) as user_count,
+        max(_load_id) as _last_load_id
+    from keyed_events
     group by account_id, feature_code, activity_date
 )
 

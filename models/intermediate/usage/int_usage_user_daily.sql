@@ -88,35 +88,18 @@ started_sessions_source as (
 
 {% endif %}
 
-events_by_session_day as (
-    -- sessions per day by grouping on the session first: a distinct count would have the engine keep a
-    -- copy of every event row to deduplicate (a stored intermediate result as large as the history)
-    select
-        user_id,
-        activity_date,
-        session_id,
-        max(account_id) as account_id,
-        count(*) as active_event_count,
-        sum(case when is_login_event then 1 else 0 end) as login_event_count,
-        sum(case when is_key_action_event then 1 else 0 end) as key_action_count,
-        sum(case when feature_code is not null then 1 else 0 end) as feature_use_count,
-        max(_session_load_id) as _last_session_load_id
-    from day_events
-    group by user_id, activity_date, session_id
-),
-
 events_by_day as (
     select
         user_id,
         activity_date,
         max(account_id) as account_id,
-        cast(sum(active_event_count) as {{ dbt.type_bigint() }}) as active_event_count,
-        count(*) as session_count,
-        sum(login_event_count) as login_event_count,
-        sum(key_action_count) as key_action_count,
-        sum(feature_use_count) as feature_use_count,
-        max(_last_session_load_id) as _last_session_load_id
-    from events_by_session_day
+        count(*) as active_event_count,
+        count(distinct session_id) as session_count,
+        sum(case when is_login_event then 1 else 0 end) as login_event_count,
+        sum(case when is_key_action_event then 1 else 0 end) as key_action_count,
+        sum(case when feature_code is not null then 1 else 0 end) as feature_use_count,
+        max(_session_load_id) as _last_session_load_id
+    from day_events
     group by user_id, activity_date
 ),
 
