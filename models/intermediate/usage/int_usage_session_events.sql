@@ -242,18 +242,9 @@ plain_session_bounds as (
 
 plain_sessions as (
     select
-        events_to_sessionise.event_id,
-        events_to_sessionise.user_id,
-        events_to_sessionise.account_id,
-        events_to_sessionise.sdk_session_id,
-        events_to_sessionise.event_name,
-        events_to_sessionise.feature_code,
-        events_to_sessionise.occurred_at,
-        events_to_sessionise.activity_date,
-        events_to_sessionise.received_partition_date,
-        events_to_sessionise._load_id,
-        events_to_sessionise.is_login_event,
-        events_to_sessionise.is_key_action_event,
+        {%- for column in event_columns %}
+        events_to_sessionise.{{ column }},
+        {%- endfor %}
         'inactivity' as session_source,
         bounds.run_started_at,
         bounds._session_load_id,
@@ -292,18 +283,9 @@ sdk_session_ids as (
 
 sdk_sessions as (
     select
-        events_to_sessionise.event_id,
-        events_to_sessionise.user_id,
-        events_to_sessionise.account_id,
-        events_to_sessionise.sdk_session_id,
-        events_to_sessionise.event_name,
-        events_to_sessionise.feature_code,
-        events_to_sessionise.occurred_at,
-        events_to_sessionise.activity_date,
-        events_to_sessionise.received_partition_date,
-        events_to_sessionise._load_id,
-        events_to_sessionise.is_login_event,
-        events_to_sessionise.is_key_action_event,
+        {%- for column in event_columns %}
+        events_to_sessionise.{{ column }},
+        {%- endfor %}
         'sdk' as session_source,
         bounds.session_started_at as run_started_at,
         bounds._session_load_id,
