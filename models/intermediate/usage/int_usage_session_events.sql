@@ -243,7 +243,7 @@ plain_session_bounds as (
 plain_sessions as (
     select
         {%- for column in event_columns %}
-        events_to_sessionise.{{ column }},
+            events_to_sessionise.{{ column }},
         {%- endfor %}
         'inactivity' as session_source,
         bounds.run_started_at,
@@ -284,7 +284,7 @@ sdk_session_ids as (
 sdk_sessions as (
     select
         {%- for column in event_columns %}
-        events_to_sessionise.{{ column }},
+            events_to_sessionise.{{ column }},
         {%- endfor %}
         'sdk' as session_source,
         bounds.session_started_at as run_started_at,
