@@ -35,6 +35,9 @@ USAGE_TABLES = [
     "int_usage_account_features_monthly",
     "int_usage_kpi_monthly",
     "int_usage_account_onboarding",
+    "int_usage_user_event_firsts",
+    "int_usage_user_milestones",
+    "int_usage_account_milestones",
 ]
 
 
@@ -120,6 +123,37 @@ def _bridging_event(db: Path) -> dict:
     }
 
 
+def _earlier_first_event(db: Path) -> dict:
+    """An event of a user, dated the day before the first day the user did that event (by name): the late day
+    moves a first day of int_usage_user_event_firsts earlier. An event name without a feature code, first done
+    well inside the history; the planted event has no SDK session."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("""
+            select user_id, account_id, event_name, min(activity_date) as first_date
+            from intermediate.int_usage_session_events
+            group by user_id, account_id, event_name
+            having min(activity_date) between date '2026-02-10' and date '2026-03-20' and max(feature_code) is null
+            order by first_date, user_id, event_name limit 1
+        """).fetchone()
+    assert row is not None, "no first event inside the history in the generated data"
+    user_id, account_id, event_name, first_date = row
+    earlier = first_date - dt.timedelta(days=1)
+    return {
+        "messageId": "planted-earlier-0001",
+        "userId": user_id,
+        "groupId": account_id,
+        "event": event_name,
+        "feature": None,
+        "sessionId": None,
+        "isSystem": False,
+        # 03:00 UTC is 12:00 in Asia/Tokyo: the event's reporting day is `earlier`
+        "timestamp": dt.datetime.combine(earlier, dt.time(3, 0), tzinfo=dt.UTC),
+        "receivedAt": dt.datetime(2026, 3, 31, 3, 0, tzinfo=dt.UTC),
+        "properties": None,
+        "first_date": first_date,
+    }
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("usage_incremental")
@@ -140,7 +174,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     # the late day arrives, with one planted event that merges two existing sessions
     late = pq.read_table(held_back / "part-0.parquet")
     bridge = _bridging_event(db)
-    late = pa.concat_tables([late, pa.Table.from_pylist([bridge], schema=late.schema)])
+    earlier = _earlier_first_event(db)
+    planted = [bridge, {key: value for key, value in earlier.items() if key != "first_date"}]
+    late = pa.concat_tables([late, pa.Table.from_pylist(planted, schema=late.schema)])
     day_dir = landing / "product_events" / f"dt={LATE_DAY}"
     day_dir.mkdir(parents=True)
     pq.write_table(late, day_dir / "part-0.parquet")
@@ -151,7 +187,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     incremental = _snapshot(db)
     _dbt(env, "run", "--full-refresh")
     full = _snapshot(db)
-    return {"late": late.to_pandas(), "bridge": bridge, "before": sessions_before, "inc": incremental, "full": full,
+    return {"late": late.to_pandas(), "bridge": bridge, "earlier": earlier, "before": sessions_before,
+            "inc": incremental, "full": full,
             "first_report_day_kept": first_day_kept, "tmp": tmp}  # fmt: skip
 
 
@@ -168,6 +205,18 @@ def test_the_planted_event_merged_two_sessions(runs: dict) -> None:
     assert after.loc[after.user_id == user, "session_id"].nunique() == (
         before.loc[before.user_id == user, "session_id"].nunique() - 1
     )
+
+
+def test_a_late_event_moved_a_first_day_earlier(runs: dict) -> None:
+    earlier = runs["earlier"]
+    firsts = runs["inc"]["int_usage_user_event_firsts"]
+    row = firsts[
+        (firsts.user_id == earlier["userId"])
+        & (firsts.account_id == earlier["groupId"])
+        & (firsts.event_name == earlier["event"])
+    ]
+    assert len(row) == 1
+    assert pd.Timestamp(row.first_activity_date.iloc[0]).date() == earlier["first_date"] - dt.timedelta(days=1)
 
 
 @pytest.mark.parametrize("table", USAGE_TABLES)

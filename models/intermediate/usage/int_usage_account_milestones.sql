@@ -13,19 +13,20 @@ contract_starts as (
     group by account_id
 ),
 
-events as (
+firsts as (
+    -- the first day of each user's events by name, not the event history (int_usage_user_event_firsts)
     select
         account_id,
         event_name,
-        activity_date
-    from {{ ref('int_usage_session_events') }}
+        first_activity_date
+    from {{ ref('int_usage_user_event_firsts') }}
 ),
 
 history_start as (
     select
-        min(activity_date) as first_event_date,
+        min(first_activity_date) as first_event_date,
         {{ as_of_date() }} as as_of_date
-    from events
+    from firsts
 ),
 
 versions as (
@@ -64,12 +65,14 @@ accounts as (
 ),
 
 first_events as (
+    -- the account's first day is the earliest of its users' first days; one after the as-of day means none
+    -- by then
     select
         account_id,
         event_name,
-        min(activity_date) as first_date
-    from events
-    where activity_date <= {{ as_of_date() }}
+        min(first_activity_date) as first_date
+    from firsts
+    where first_activity_date <= {{ as_of_date() }}
     group by account_id, event_name
 ),
 

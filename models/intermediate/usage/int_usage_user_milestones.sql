@@ -26,19 +26,20 @@ milestone_events as (
     from milestones
 ),
 
-events as (
+firsts as (
+    -- the first day of each user's events by name, not the event history (int_usage_user_event_firsts)
     select
         user_id,
         event_name,
-        activity_date
-    from {{ ref('int_usage_session_events') }}
+        first_activity_date
+    from {{ ref('int_usage_user_event_firsts') }}
 ),
 
 history_start as (
     select
-        min(activity_date) as first_event_date,
+        min(first_activity_date) as first_event_date,
         {{ as_of_date() }} as as_of_date
-    from events
+    from firsts
 ),
 
 versions as (
@@ -79,15 +80,16 @@ observed_users as (
 ),
 
 first_events as (
-    -- only the milestone events matter here: the rest of the event log is never grouped
+    -- only the milestone events matter here; a user's events under several accounts have a row per account.
+    -- A first day after the as-of day means no such event by then.
     select
-        events.user_id,
-        events.event_name,
-        min(events.activity_date) as first_date
-    from events
-    inner join milestone_events on events.event_name = milestone_events.event_name
-    where events.activity_date <= {{ as_of_date() }}
-    group by events.user_id, events.event_name
+        firsts.user_id,
+        firsts.event_name,
+        min(firsts.first_activity_date) as first_date
+    from firsts
+    inner join milestone_events on firsts.event_name = milestone_events.event_name
+    where firsts.first_activity_date <= {{ as_of_date() }}
+    group by firsts.user_id, firsts.event_name
 ),
 
 user_milestones as (
