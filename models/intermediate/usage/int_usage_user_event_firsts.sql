@@ -21,9 +21,8 @@
 
 with
 
-{% if is_incremental() %}
-
 new_firsts as (
+    -- every event on a full build; on an incremental run only the events of loads since the last one
     select
         user_id,
         account_id,
@@ -31,11 +30,14 @@ new_firsts as (
         min(activity_date) as first_activity_date,
         max(_load_id) as _last_load_id
     from {{ ref('int_usage_session_events') }}
+    {%- if is_incremental() %}
     where _load_id > (select coalesce(max(_last_load_id), '') from {{ this }})
+    {%- endif %}
     group by user_id, account_id, event_name
-),
+)
 
-firsts as (
+{% if is_incremental() %}
+
     select
         new_firsts.user_id,
         new_firsts.account_id,
@@ -51,27 +53,15 @@ firsts as (
             new_firsts.user_id = stored.user_id
             and new_firsts.account_id = stored.account_id
             and new_firsts.event_name = stored.event_name
-)
 
 {% else %}
 
-    firsts as (
-        select
-            user_id,
-            account_id,
-            event_name,
-            min(activity_date) as first_activity_date,
-            max(_load_id) as _last_load_id
-        from {{ ref('int_usage_session_events') }}
-        group by user_id, account_id, event_name
-    )
+    select
+        user_id,
+        account_id,
+        event_name,
+        first_activity_date,
+        _last_load_id
+    from new_firsts
 
 {% endif %}
-
-select
-    user_id,
-    account_id,
-    event_name,
-    first_activity_date,
-    _last_load_id
-from firsts
