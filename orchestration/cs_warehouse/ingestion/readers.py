@@ -9,9 +9,7 @@ own types and is handled in SQL (see load.py) so large event files never pass th
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,8 @@ import pyarrow as pa
 from cs_warehouse.contract import Entity
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# The csv module's own field size limit (128 KiB by default) must not decide what is data.
+csv.field_size_limit(2**31 - 1)
 
 
 class UnreadableFileError(Exception):
@@ -69,30 +69,6 @@ def decode_landing_text(path: Path) -> tuple[str, str]:
             ) from None
 
 
-class _RecordingLines:
-    """Line iterator for csv.reader that remembers the physical lines of the record being parsed."""
-
-    def __init__(self, text: str):
-        self._lines = iter(io.StringIO(text, newline=""))
-        self.consumed: list[str] = []
-        self.line_no = 0
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.consumed.append(line)
-        self.line_no += 1
-        return line
-
-    def take(self) -> tuple[int, str]:
-        first_line = self.line_no - len(self.consumed) + 1
-        raw = "".join(self.consumed).rstrip("\r\n")
-        self.consumed = []
-        return first_line, raw
-
-
 def _columns_table(entity: Entity, rows: list[tuple[int, str, list[str | None]]]) -> pa.Table:
     arrays: dict[str, pa.Array] = {
         "_line": pa.array([r[0] for r in rows], pa.int64()),
@@ -110,42 +86,187 @@ def _blank_to_none(value: str | None) -> str | None:
     return value or None
 
 
-def read_csv(path: Path, entity: Entity) -> TextBatch:
-    text, encoding = decode_landing_text(path)
-    lines = _RecordingLines(text)
-    reader = csv.reader(lines, strict=True)
+def _physical_lines(text: str) -> list[str]:
+    """The file's lines: split on LF only, so a CRLF line keeps its CR (removed when the line ends a
+    record, kept when it is inside a quoted field) and no other character ends a line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the terminator of the last line, not an empty line after it
+    return lines
+
+
+def _ends_in_open_quote(line: str, in_quotes: bool) -> bool:
+    """Whether a quoted field is still open at the end of `line`, scanning as the csv module does: a quote
+    opens a field only at the field's start, `""` inside a quoted field is a literal quote."""
+    i = 0
+    while True:
+        j = line.find('"', i)
+        if j < 0:
+            return in_quotes
+        if in_quotes:
+            if line.startswith('"', j + 1):
+                i = j + 2
+                continue
+            in_quotes = False
+        elif j == 0 or line[j - 1] == ",":
+            in_quotes = True
+        i = j + 1
+
+
+def _strip_cr(line: str) -> str:
+    return line[:-1] if line.endswith("\r") else line
+
+
+@dataclass
+class _Record:
+    line: int  # first physical line (1-based, the header is line 1)
+    n_lines: int
+    text: str  # the record as written, without its line terminator
+
+
+class _Parsed:
+    """One CSV record split into fields by the csv module, or the reason it could not be."""
+
+    def __init__(self, fields: list[str] | None, error: str | None):
+        self.fields = fields
+        self.error = error
+
+
+def _parse_one(text: str) -> _Parsed:
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise UnreadableFileError(path, "empty file (no header row)") from None
+        return _Parsed(next(csv.reader((text,), strict=True), []), None)
     except csv.Error as exc:
-        raise UnreadableFileError(path, f"header row is not valid CSV: {exc}") from None
-    lines.take()
+        return _Parsed(None, str(exc))
+
+
+def _split_records(lines: list[str], width: int) -> tuple[list[_Record], list[int], list[RejectedRow]]:
+    """Group the data lines (after the header) into records: (records, blank line numbers, broken lines).
+
+    A record is one line, or several when a quoted field runs over line ends. A multi-line record is
+    accepted only if its quote closes before the end of the file, none of the lines it would swallow before
+    the closing line is on its own a complete record of `width` fields, and the whole parses into exactly
+    `width` fields; otherwise its first line is rejected alone as `unterminated_quote` and reading resumes
+    on the next line, so the rows after a broken quote are read as rows.
+    """
+    records: list[_Record] = []
+    blanks: list[int] = []
+    broken: list[RejectedRow] = []
+    i, n = 1, len(lines)  # lines[0] is the header
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            blanks.append(i + 1)
+            i += 1
+            continue
+        if not _ends_in_open_quote(line, False):
+            records.append(_Record(i + 1, 1, _strip_cr(line)))
+            i += 1
+            continue
+        end = _closing_line(lines, i, width)
+        joined = None if end is None else _strip_cr("\n".join(lines[i : end + 1]))
+        parsed = None if joined is None else _parse_one(joined)
+        if parsed is None or parsed.fields is None or len(parsed.fields) != width:
+            broken.append(
+                RejectedRow(
+                    i + 1,
+                    "unterminated_quote",
+                    "a quoted field opened on this line is never closed, or closing it would swallow the "
+                    "following rows or give a record with the wrong number of fields",
+                    _strip_cr(line),
+                )
+            )
+            i += 1
+            continue
+        records.append(_Record(i + 1, end - i + 1, joined))
+        i = end + 1
+    return records, blanks, broken
+
+
+def _closing_line(lines: list[str], start: int, width: int) -> int | None:
+    """Index of the line that closes the quoted field opened on lines[start], or None when the quote is
+    never closed or a line before the closing one is itself a complete record of `width` fields."""
+    for j in range(start + 1, len(lines)):
+        if not _ends_in_open_quote(lines[j], True):
+            return j
+        alone = _strip_cr(lines[j])
+        if not _ends_in_open_quote(alone, False):
+            parsed = _parse_one(alone)
+            if parsed.fields is not None and len(parsed.fields) == width:
+                return None
+    return None
+
+
+def _csv_problem(error: str) -> str:
+    if "new-line character" in error:
+        return "stray_carriage_return"
+    return "unparseable"
+
+
+def read_csv(path: Path, entity: Entity) -> TextBatch:
+    """Read a CSV export. Every non-blank data line ends in exactly one row read, loaded or quarantined.
+
+    Rows are found on physical lines (LF or CRLF ends) before the csv module splits any field, so no
+    parser state can carry one row into the next: see `_split_records`. A row that cannot be split
+    (`unparseable`, `stray_carriage_return` for a CR that is not part of a line end), has the wrong number of
+    fields (`column_count`) or holds a quote that is never properly closed (`unterminated_quote`) is
+    rejected; the lines around it are read as usual. The csv module's field size limit is lifted: the
+    contract's own limit (`field_too_long`, see validate.py) decides which values are too long.
+    """
+    text, encoding = decode_landing_text(path)
+    if not text.strip():
+        raise UnreadableFileError(path, "empty file (no header row)")
+    if "\n" not in text and "\r" in text.strip():
+        raise UnreadableFileError(path, "lines end in a bare CR; line ends must be LF or CRLF")
+    lines = _physical_lines(text)
+    header_line = _strip_cr(lines[0])
+    parsed_header = _parse_one(header_line)
+    if parsed_header.fields is None or _ends_in_open_quote(header_line, False):
+        raise UnreadableFileError(path, f"header row is not valid CSV: {parsed_header.error or 'unclosed quote'}")
+    header = [h.strip() for h in parsed_header.fields]
     missing = [h for h in entity.headers if h not in header]
     if missing:
         raise UnreadableFileError(path, f"missing required header(s) {missing} for entity {entity.name}")
     positions = [header.index(h) for h in entity.headers]
+    records, blanks, rejected = _split_records(lines, len(header))
+    # Every physical line is the header, a blank line, a rejected line or part of exactly one record.
+    accounted = 1 + len(blanks) + len(rejected) + sum(r.n_lines for r in records)
+    if accounted != len(lines):
+        raise UnreadableFileError(path, f"line count mismatch: {len(lines)} lines, {accounted} accounted for")
     rows: list[tuple[int, str, list[str | None]]] = []
-    rejected: list[RejectedRow] = []
-    while True:
+    reader = csv.reader((r.text for r in records), strict=True)
+    for consumed, record in enumerate(records, start=1):
         try:
-            record = next(reader)
-        except StopIteration:
-            break
+            fields = next(reader)
         except csv.Error as exc:
-            line, raw = lines.take()
-            rejected.append(RejectedRow(line, "unparseable", f"invalid CSV: {exc}", raw))
+            rejected.append(RejectedRow(record.line, _csv_problem(str(exc)), f"invalid CSV: {exc}", record.text))
+            fields = None
+        if reader.line_num != consumed:
+            # The csv module read past the record the line scanner delimited: never guess which row is which.
+            raise UnreadableFileError(
+                path, f"line count mismatch: the CSV parser and the line scanner disagree at line {record.line}"
+            )
+        if fields is None:
             continue
-        line, raw = lines.take()
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line: not a row
-        if len(record) != len(header):
-            detail = f"{len(record)} fields, header has {len(header)}"
-            rejected.append(RejectedRow(line, "column_count", detail, raw))
+        if len(fields) != len(header):
+            detail = f"{len(fields)} fields, header has {len(header)}"
+            rejected.append(RejectedRow(record.line, "column_count", detail, record.text))
             continue
-        rows.append((line, raw, [_blank_to_none(record[p]) for p in positions]))
+        rows.append((record.line, record.text, [_blank_to_none(fields[p]) for p in positions]))
+    rejected.sort(key=lambda r: r.line)
     extra = [h for h in header if h not in entity.headers]
     return TextBatch(_columns_table(entity, rows), encoding, rejected, extra)
+
+
+class _JsonNumber(float):
+    """A JSON number with a fraction or exponent that keeps its text as written, so `6000.499` reaches the
+    type check as `6000.499`, never as a rounded float's repr."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JsonNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
 
 
 def _json_text(value: object) -> str | None:
@@ -153,20 +274,26 @@ def _json_text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, _JsonNumber):
+        return value.text
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return _blank_to_none(str(value))
 
 
 def read_jsonl(path: Path, entity: Entity) -> TextBatch:
+    """Read a JSON Lines export: one object per line, lines split on LF only (a U+2028 or other Unicode line
+    separator inside a string is text, not a line end). Each non-blank line is one row read. Values reach
+    validation as text: numbers as written, booleans as `true`/`false`, objects and arrays as JSON."""
     text, encoding = decode_landing_text(path)
     rows: list[tuple[int, str, list[str | None]]] = []
     rejected: list[RejectedRow] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(_physical_lines(text) if text else [], start=1):
+        line = _strip_cr(line)
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_float=_JsonNumber)
         except json.JSONDecodeError as exc:
             rejected.append(RejectedRow(line_no, "unparseable", f"invalid JSON: {exc.msg}", line))
             continue
