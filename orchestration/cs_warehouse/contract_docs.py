@@ -31,6 +31,15 @@ this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every
 - **Values**: empty = null. Booleans `true/false` (also `t/f`, `1/0`, `yes/no`). Dates `YYYY-MM-DD`.
   Timestamps ISO-8601 **with a zone** (`2025-04-01T09:00:00+09:00` or `...Z`); stored in UTC.
   Integers and decimals without thousands separators.
+- **Exact types**: a value is loaded only when it fits its type without loss, never rounded or converted.
+  Integers: a fraction is accepted only when it is zero (`120.0`, a Parquet float `120.0`); `10.7` breaks
+  `type`. Decimals: at most two fractional digits other than trailing zeros (`6000.490` loads as
+  6000.49, `6000.499` breaks `type`), from text, JSON numbers, Parquet decimals or floats. Booleans from
+  Parquet or JSON numbers: only `1` and `0` (a float or any other integer breaks `type`). Dates: a
+  timestamp with a zone is accepted only when it is exactly midnight in Asia/Tokyo and gives that Tokyo
+  date (`2025-03-31T15:00:00Z` is 2025-04-01); a timestamp without a zone only at midnight, as written;
+  any other time breaks `type`. Text columns: Parquet text or integers (binary, float, boolean and
+  temporal values break `type`); json columns: text, or Parquet structs, maps and lists as JSON.
 - **Raw tables**: schema `raw`, one table per entity, column = the header in snake_case
   (`ListPricePerSeatJpy__c` -> `list_price_per_seat_jpy_c`), plus `_source_file`, `_source_line`, `_load_id`.
 
@@ -38,9 +47,19 @@ this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every
 A row that breaks a rule is not loaded: it goes to `raw._quarantine` with the file, line, rule, column and
 its raw text. Rules: `type`, `required`, `enum`, `range`, `timezone`, `duplicate_key` (the first row of a key
 is kept; for events, a key already loaded from another file is a duplicate), `orphan_reference` (the
-referenced row is not in the raw table, including when it was itself quarantined), `column_count` and
-`unparseable` (the row could not be split into fields). A file that cannot be read at all (encoding,
-missing header, two exports of one entity) stops the load with an error naming the file and the problem.
+referenced row is not in the raw table, including when it was itself quarantined), `field_too_long` (a
+string or json value over 1,048,576 characters), and for rows that cannot be split into fields:
+`column_count`, `unterminated_quote`, `stray_carriage_return` (a CR that is not part of a line end) and
+`unparseable`. A file that cannot be read at all (encoding, missing header, two exports of one entity, a
+CSV parser that disagrees with the line count) stops the load with an error naming the file and the problem.
+
+**Rows read** are counted on the file itself: lines end at LF (CRLF counts as one line end; no other
+character ends a line). A CSV row is a non-blank line after the header, together with the lines a quoted
+field on it legitimately continues onto; a JSONL row is a non-blank line; a Parquet row is a row of the
+file. Blank lines are not rows. A quoted field may span lines only if it closes before the end of the
+file, the record it closes parses into the header's number of fields, and it swallows no line that is a
+complete row on its own; otherwise its first line is quarantined alone as `unterminated_quote` and the
+rows after it are read as usual. Each row has the line it starts on.
 `raw._load_audit` records, for each file of each load, rows read = rows loaded + rows quarantined; the
 Dagster check `rows_reconcile` on every raw asset verifies it against the tables.
 """

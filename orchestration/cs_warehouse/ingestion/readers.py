@@ -4,6 +4,14 @@ Every reader returns the same shape, so validation is one SQL pass whatever the 
 `_line` (1-based line in the file, or row number for Parquet), `_raw` (the row as it appeared), and one
 column per contract header, named by its raw column name. Text formats give strings; Parquet keeps its
 own types and is handled in SQL (see load.py) so large event files never pass through Python rows.
+
+Rows read are physical rows, found on the file's lines before any parser runs. Lines end at LF (a CRLF
+is one line end; no other character, CR or Unicode separator, ends a line). A CSV row is a non-blank line
+after the header plus the lines that a quoted field opened on it legitimately continues onto (see
+`_split_records` for when a multi-line field is accepted, and `unterminated_quote` when not); a JSONL row
+is a non-blank line. Blank lines are not rows. Each physical row ends either in the table the reader
+returns or in its `rejected` list, so rows read = rows loaded + rows quarantined whatever the parser does;
+a CSV whose lines the csv module reads differently from the line scanner stops with an error.
 """
 
 from __future__ import annotations
