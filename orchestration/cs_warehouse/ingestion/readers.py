@@ -296,7 +296,7 @@ def read_jsonl(path: Path, entity: Entity) -> TextBatch:
     text, encoding = decode_landing_text(path)
     rows: list[tuple[int, str, list[str | None]]] = []
     rejected: list[RejectedRow] = []
-    for line_no, line in enumerate(_physical_lines(text) if text else [], start=1):
+    for line_no, line in enumerate(_physical_lines(text), start=1):
         line = _strip_cr(line)
         if not line.strip():
             continue
