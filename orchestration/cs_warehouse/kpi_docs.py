@@ -56,9 +56,9 @@ amount counts one twelfth a month; trials and items with no amount count 0. ARR 
 
 ### S(m), the start-of-month base
 
-S(m) is the set of accounts that were customers at the end of the month before m (MRR above 0). Churn,
-retention, upsell and cross-sell rates of month m are shares of S(m): an account won during the month never
-enters their denominator.
+S(m) is the set of accounts that were customers at the end of the month before m: MRR above 0 (with
+`free_plan_is_churn` false, former payers on a free plan as well). Churn, retention, upsell and cross-sell
+rates of month m are shares of S(m): an account won during the month never enters their denominator.
 
 ### Incomplete periods
 
@@ -179,8 +179,8 @@ def _public_tables(models: list[Model]) -> str:
         "## Public tables",
         "",
         "The stable face of the warehouse (the BI contract): dashboards, the report, the semantic layer and",
-        "outside checks read these tables, so their names and columns do not change. Their dbt contracts are",
-        "enforced. Other marts sit beside them.",
+        "outside checks read these tables, so their names and columns do not change (dbt contracts enforce",
+        "them on DuckDB and PostgreSQL). Other marts sit beside them.",
         "",
         "| table | 日本語 | grain |",
         "|---|---|---|",
