@@ -47,7 +47,7 @@ data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=
 	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \
 		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy}
 
-ravenstack: $(STAMP)  ## Import ../shared/datasets/ravenstack through mappings/ravenstack.yml, then dbt build on it
+ravenstack: $(STAMP)  ## Import datasets/ravenstack (vendored) through mappings/ravenstack.yml, then dbt build on it
 	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
 	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
 

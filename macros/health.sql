@@ -1,4 +1,4 @@
-{#- Account-health classification, one place for every model (KPI_SPEC.md "Account health and action"). -#}
+{#- Account-health classification, one place for every model (docs/kpis.md "Account health and action"). -#}
 
 {#- A component's raw value as 0 / 5 / 10 points, from the seed health_thresholds (its direction and two
     thresholds). A null value stays null so that the component drops out of the weighted average. -#}

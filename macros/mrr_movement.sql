@@ -1,4 +1,4 @@
-{#- The one definition of an account-month's MRR movement (KPI_SPEC.md, "mrr movements").
+{#- The one definition of an account-month's MRR movement (docs/kpis.md, "mrr_movements").
     mrr_start = MRR at the end of the previous month, mrr_end = at the end of this month,
     has_paid_before = the account had paid (MRR > 0) at some earlier point.
     is_customer_start / is_customer_end default to "MRR > 0". With `free_plan_is_churn: false` the caller
@@ -18,7 +18,7 @@
     end
 {%- endmacro %}
 
-{#- Tenure band of an account, from whole months since its first paid month (KPI_SPEC.md
+{#- Tenure band of an account, from whole months since its first paid month (docs/kpis.md
     "churn_by_plan_tenure": 0-3, 4-6, 7-12, 13-24, 25+). Callers pass the tenure at the start of the month. -#}
 {% macro tenure_band(tenure_months) -%}
     case

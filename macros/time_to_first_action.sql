@@ -1,4 +1,4 @@
-{#- time_to_first_action (KPI_SPEC.md), shared by the account and the user cohort views. -#}
+{#- time_to_first_action (docs/kpis.md), shared by the account and the user cohort views. -#}
 
 {#- Median days to reach a milestone over the rows observed for at least `horizon` days, as an aggregate.
     Censoring, not zero: a row that did not reach the milestone within the horizon is ranked last (a large

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 
 import pytest
 
 from cs_warehouse.importer import import_export
 from cs_warehouse.settings import PROJECT_DIR
 
-SOURCE = PROJECT_DIR.parent / "shared" / "datasets" / "ravenstack"
+SOURCE = PROJECT_DIR / "datasets" / "ravenstack"
 MAPPING = PROJECT_DIR / "mappings" / "ravenstack.yml"
 
-pytestmark = pytest.mark.skipif(not SOURCE.is_dir(), reason="shared/datasets/ravenstack is not beside the project")
+
+def test_the_vendored_files_are_the_published_bytes() -> None:
+    sums = dict(reversed(line.split("  ")) for line in (SOURCE / "SHA256SUMS").read_text().splitlines())
+    assert sorted(sums) == sorted(p.name for p in SOURCE.glob("*.csv"))
+    for name, digest in sums.items():
+        assert hashlib.sha256((SOURCE / name).read_bytes()).hexdigest() == digest, name
 
 
 def source_rows(name: str) -> list[dict]:

@@ -1,5 +1,5 @@
 {#- Fails with every row where the MRR bridge does not close exactly:
-    end = start + new + reactivation + expansion - contraction - churn (KPI_SPEC.md "mrr movements"). -#}
+    end = start + new + reactivation + expansion - contraction - churn (docs/kpis.md "mrr_movements"). -#}
 {% test mrr_bridge_holds(
     model,
     mrr_start='mrr_at_start',

@@ -1,4 +1,4 @@
--- Account x month MRR snapshot (KPI_SPEC.md "Month MRR snapshot") in the reporting currency. One row for
+-- Account x month MRR snapshot (docs/kpis.md "Month MRR snapshot") in the reporting currency. One row for
 -- every month from the account's first contract item through the as-of month, so months at zero are explicit.
 
 with

@@ -1,4 +1,4 @@
--- 顧客360 (KPI_SPEC.md "customer_360", a public table): one row per CRM account, the single place a CSM
+-- 顧客360 (docs/kpis.md "customer_360", a public table): one row per CRM account, the single place a CSM
 -- looks. Revenue is the latest month of mart_mrr_movements (the as-of month), so that ARR here reconciles
 -- with the revenue marts; health is the account's latest scored day; activity, tickets and alerts are as
 -- of the as-of day. No personal data: people appear only as CRM user ids.

@@ -1,4 +1,4 @@
--- Public table (KPI_SPEC.md "Public tables"): one row per calendar month with the company-level
+-- Public table (docs/kpis.md "Public tables"): one row per calendar month with the company-level
 -- revenue, usage and voice-of-the-customer KPIs and the counts behind them. Each side is computed in its
 -- own intermediate model; this mart only joins them on the month.
 

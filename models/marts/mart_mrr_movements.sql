@@ -1,4 +1,4 @@
--- Public table (KPI_SPEC.md "Public tables"): one row per account x month with the MRR at the start
+-- Public table (docs/kpis.md "Public tables"): one row per account x month with the MRR at the start
 -- (end of the previous month) and end of the month, and the movement between them.
 
 with

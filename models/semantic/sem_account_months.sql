@@ -1,6 +1,6 @@
 -- Account x month rows the monthly revenue metrics add up: the movement amounts of mart_mrr_movements
 -- split into one column per movement, with the plan and tenure as of the start of the month
--- (KPI_SPEC.md: churn by plan and tenure takes both at the month start). Summed over all accounts they
+-- (docs/kpis.md: churn by plan and tenure takes both at the month start). Summed over all accounts they
 -- equal the columns of mart_kpi_monthly.
 
 with

@@ -1,4 +1,4 @@
--- The NRR-12 / GRR-12 base (KPI_SPEC.md "nrr_12m"): one row per month and account that had MRR > 0 at
+-- The NRR-12 / GRR-12 base (docs/kpis.md "nrr_12m"): one row per month and account that had MRR > 0 at
 -- the end of the month twelve months earlier, with both MRRs. Ratios of their sums are nrr_12m and grr_12m
 -- of mart_kpi_monthly; the plan is the one the account had in the base month, so "NRR-12 by plan" reads
 -- as "how much of the revenue on plan P a year ago is still here".

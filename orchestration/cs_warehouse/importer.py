@@ -238,7 +238,7 @@ def format_report(report: ImportReport) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cs_warehouse.importer", description=__doc__)
     parser.add_argument("--mapping", type=Path, default=PROJECT_DIR / "mappings" / "ravenstack.yml")
-    parser.add_argument("--source", type=Path, default=PROJECT_DIR.parent / "shared" / "datasets" / "ravenstack")
+    parser.add_argument("--source", type=Path, default=PROJECT_DIR / "datasets" / "ravenstack")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "ravenstack")
     args = parser.parse_args(argv)
     landing = args.out / "landing"

@@ -1,4 +1,4 @@
-"""The same project on DuckDB, PostgreSQL and Spark gives the same public tables (KPI_SPEC.md "Public
+"""The same project on DuckDB, PostgreSQL and Spark gives the same public tables (docs/kpis.md "Public
 tables"): equal row counts, equal keys and labels, numbers equal to 1e-9.
 
 Each leg needs its engine: `make test-postgres` starts a loopback PostgreSQL (scripts/postgres.sh) and

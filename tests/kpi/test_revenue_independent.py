@@ -1,7 +1,7 @@
 """The revenue marts agree with a computation that never reads a dbt model.
 
 A generated landing folder is loaded and built with dbt; the same KPIs are then recomputed in pandas from the
-landing CSVs alone (KPI_SPEC.md read literally): logo churn, NRR-12 and churn by plan x tenure band.
+landing CSVs alone (docs/kpis.md read literally): logo churn, NRR-12 and churn by plan x tenure band.
 """
 
 from __future__ import annotations

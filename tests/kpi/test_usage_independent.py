@@ -1,7 +1,7 @@
 """Usage and NPS numbers recomputed from the landing files with pandas agree with the dbt models.
 
 The recomputation reads the generator's files directly (not the raw tables, not the models) and applies
-KPI_SPEC.md in plain Python: active = not a system event; days in Asia/Tokyo; sessions by SDK id, else a new
+docs/kpis.md in plain Python: active = not a system event; days in Asia/Tokyo; sessions by SDK id, else a new
 session after 30 minutes of inactivity or 24 hours; NPS over each respondent's latest answer in the month;
 time to first action per user from the registration day, censored by the days observed.
 """

@@ -121,7 +121,7 @@ def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
 
 
 def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
-    """customer_360, health, alerts and KPI targets as KPI_SPEC.md names them."""
+    """customer_360, health, alerts and KPI targets as docs/kpis.md names them."""
     last_day = _month(MONTHS) - dt.timedelta(days=1)
     accounts = [f"A{n:03d}" for n in range(40)]
     health_rows = []

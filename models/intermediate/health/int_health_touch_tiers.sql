@@ -1,4 +1,4 @@
--- Touch tier per account-month (KPI_SPEC.md "touch_tier"), assigned as of the first day of the month from
+-- Touch tier per account-month (docs/kpis.md "touch_tier"), assigned as of the first day of the month from
 -- what was known at the end of the previous month: its MRR (mrr_start) and its segment's trailing 6-month
 -- logo churn rate of that month. An account that was not paying then (new this month) is tech touch until
 -- next month, because its value is 0.

@@ -1,4 +1,4 @@
--- Contract items active at each month's snapshot day (KPI_SPEC.md "Month MRR snapshot":
+-- Contract items active at each month's snapshot day (docs/kpis.md "Month MRR snapshot":
 -- start <= day and (no end or end > day)), with the monthly amount in the reporting currency.
 -- The single place the snapshot rule lives; account, product-line and plan views aggregate from here.
 

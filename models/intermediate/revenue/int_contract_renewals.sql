@@ -1,4 +1,4 @@
--- One row per fixed-term contract whose term has ended by the as-of day: was it renewed? (KPI_SPEC.md
+-- One row per fixed-term contract whose term has ended by the as-of day: was it renewed? (docs/kpis.md
 -- "renewal_rate"). A contract is renewed when the same account has another contract starting after this
 -- one started and no later than renewal_grace_days after its last paid day, or when it is still active
 -- (it renewed in place). Rolling contracts (term < renewal_min_term_months) are never due: a multi-year

@@ -1,4 +1,4 @@
--- Month x segment revenue KPIs (KPI_SPEC.md "Revenue and contract KPIs"), plus one row per month with
+-- Month x segment revenue KPIs (docs/kpis.md "Revenue and contract KPIs"), plus one row per month with
 -- segment = 'all' for the company. Every formula lives here once; mart_kpi_monthly and
 -- mart_revenue_by_segment only select. Ratios are null for incomplete months (the running month):
 -- counts and amounts are kept so the running month can still be watched.

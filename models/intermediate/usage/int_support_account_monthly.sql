@@ -1,4 +1,4 @@
--- Support per account and calendar month (KPI_SPEC.md "support"): tickets opened in the month, median
+-- Support per account and calendar month (docs/kpis.md "support"): tickets opened in the month, median
 -- first-response minutes and resolution hours of those tickets, escalations among them, and the open
 -- backlog at the month's snapshot day with its age.
 

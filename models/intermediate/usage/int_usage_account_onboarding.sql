@@ -1,4 +1,4 @@
--- Onboarding status per account (KPI_SPEC.md "onboarding_completion_rate"): completed = every required
+-- Onboarding status per account (docs/kpis.md "onboarding_completion_rate"): completed = every required
 -- milestone reached within the first var onboarding_window_days days (day 0 = contract start day, so
 -- days 0..N-1). is_window_complete = the account started at least N days ago; younger accounts are
 -- right-censored and stay out of completion rates.

@@ -1,4 +1,4 @@
--- DAU / WAU / MAU per account and day (KPI_SPEC.md "dau, wau, mau"): distinct users with an active event
+-- DAU / WAU / MAU per account and day (docs/kpis.md "dau, wau, mau"): distinct users with an active event
 -- on the day and in the trailing 7 and 30 reporting-zone days (the day itself included). Each user-day is
 -- spread over the 30 days whose windows contain it, then counted per window length.
 --

@@ -1,4 +1,4 @@
--- early_activity (KPI_SPEC.md): per account, activity in the first var early_activity_days days after the
+-- early_activity (docs/kpis.md): per account, activity in the first var early_activity_days days after the
 -- first contract start (days 0..N-1): active days, key actions, active users, distinct features used, and
 -- whether onboarding was completed. is_window_complete = all N days have been observed.
 

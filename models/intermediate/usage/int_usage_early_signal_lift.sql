@@ -1,4 +1,4 @@
--- early_signal_lift (KPI_SPEC.md), as of the as-of month: for each early-activity metric, the 12-month
+-- early_signal_lift (docs/kpis.md), as of the as-of month: for each early-activity metric, the 12-month
 -- retention (MRR > 0 in the month 12 months after the contract-start month) of the accounts in the top vs
 -- the bottom quartile of the metric, and the correlation of the metric with retention. Only accounts whose
 -- early window and 12-month outcome are both observed take part. For the yes/no onboarding metric the

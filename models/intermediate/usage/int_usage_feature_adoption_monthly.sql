@@ -1,4 +1,4 @@
--- feature_adoption (KPI_SPEC.md): per feature and month, accounts that used the feature at least
+-- feature_adoption (docs/kpis.md): per feature and month, accounts that used the feature at least
 -- var feature_adoption_min_uses times in the trailing window / active accounts whose plan includes it.
 -- An account using a feature its plan lacks (a trial leftover, a downgrade) is in neither count.
 

@@ -1,4 +1,4 @@
--- feature_breadth (KPI_SPEC.md): per account and month, distinct core features used in the trailing
+-- feature_breadth (docs/kpis.md): per account and month, distinct core features used in the trailing
 -- window / core features on the account's plan. Only features the plan includes count on top, so the
 -- share stays within 0..1.
 

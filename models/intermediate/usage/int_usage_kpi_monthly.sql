@@ -1,5 +1,5 @@
 -- Company-level product usage and voice-of-the-customer KPIs per calendar month, for mart_kpi_monthly
--- (KPI_SPEC.md "Public tables"). One row per month of the calendar spine that has usage, survey or
+-- (docs/kpis.md "Public tables"). One row per month of the calendar spine that has usage, survey or
 -- support data; rates are fractions except nps (-100..100 by definition).
 
 {%- set observed_days = dbt.datediff('months.month_start_date', 'months.snapshot_date', 'day') %}

@@ -1,4 +1,4 @@
--- Every active product event with the session it belongs to (KPI_SPEC.md "sessions"): the SDK's session
+-- Every active product event with the session it belongs to (docs/kpis.md "sessions"): the SDK's session
 -- id when the client sent one, else a new session after `session_inactivity_minutes` without events or
 -- once `session_max_hours` have passed since the start of the inactivity run (the run = events chained
 -- by gaps within the inactivity limit; the cap cuts it into blocks counted from the run's first event).

@@ -1,4 +1,4 @@
--- One row per session (KPI_SPEC.md "sessions"): duration = last - first event of the session. A view over
+-- One row per session (docs/kpis.md "sessions"): duration = last - first event of the session. A view over
 -- the incremental event-level model, so it costs nothing at night and is never stale.
 
 {{ config(materialized='view') }}

@@ -1,4 +1,4 @@
--- Daily usage per product user, on reporting-zone days (KPI_SPEC.md "sessions", user-day grain).
+-- Daily usage per product user, on reporting-zone days (docs/kpis.md "sessions", user-day grain).
 -- session_count counts every session with an event on the day, so a session crossing midnight counts on
 -- both days; sessions_started and session_seconds belong to the day the session started, so that they add
 -- up over days and months without double counting.

@@ -1,5 +1,5 @@
 -- One row per product user x onboarding milestone (of the milestone version in force on the user's
--- registration day): when the user first reached it and after how many days (KPI_SPEC.md
+-- registration day): when the user first reached it and after how many days (docs/kpis.md
 -- "time_to_first_action", user grain). Registration day = registered_at's day in the reporting zone, the
 -- same calendar the event days use. Never reached = null days (censored at observed_days), never zero.
 -- Users registered before the product event history begins are left out: their first actions happened

@@ -1,4 +1,4 @@
--- CSAT per calendar month and touchpoint (KPI_SPEC.md "csat"): the share of answers scoring at least
+-- CSAT per calendar month and touchpoint (docs/kpis.md "csat"): the share of answers scoring at least
 -- var csat_satisfied_min_score (4 on the 1-5 scale). Never an average score. touchpoint = 'all' is the
 -- company line.
 

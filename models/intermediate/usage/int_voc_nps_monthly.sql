@@ -1,4 +1,4 @@
--- Company NPS per calendar month (KPI_SPEC.md "nps"): % promoters - % detractors over each respondent's
+-- Company NPS per calendar month (docs/kpis.md "nps"): % promoters - % detractors over each respondent's
 -- latest answer in the month; suppressed (null) below var nps_min_responses answers, the count is kept.
 
 select

@@ -1,4 +1,4 @@
--- 解約予兆アラート (KPI_SPEC.md "churn_risk_alerts"). Each rule is evaluated on every scored account-day;
+-- 解約予兆アラート (docs/kpis.md "churn_risk_alerts"). Each rule is evaluated on every scored account-day;
 -- an alert is an episode of consecutive days on which its rule held. It is open while the rule still holds
 -- on the latest evaluated day and closes the first day it does not (or the account is no longer scored),
 -- so the table is a pure function of the daily history and a rebuild gives the same rows. Only the

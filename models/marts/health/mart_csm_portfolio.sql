@@ -1,4 +1,4 @@
--- CSMポートフォリオ (KPI_SPEC.md "csm_portfolio"): per CSM and month, the accounts the CSM owned at the end
+-- CSMポートフォリオ (docs/kpis.md "csm_portfolio"): per CSM and month, the accounts the CSM owned at the end
 -- of the month (assignment history; the CRM owner when no assignment covers that day): paying accounts and
 -- their ARR, average health and red accounts on the month's snapshot day, alerts open that day, and the ARR
 -- churned and expanded in the month. A CSM keeps the churn of an account they owned at month end.

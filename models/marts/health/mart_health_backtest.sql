@@ -1,4 +1,4 @@
--- ヘルススコア検証 (KPI_SPEC.md "health_backtest"): does the score predict churn? Each month, every account
+-- ヘルススコア検証 (docs/kpis.md "health_backtest"): does the score predict churn? Each month, every account
 -- scored on the month's first day is a snapshot; it is labelled churned when the account stopped paying
 -- (the first day after its last paid item of a churn month) within health_backtest_horizon_days after the
 -- snapshot. Per band: accounts, churned accounts and the churn rate. Per month: the AUC of the score for

@@ -1,4 +1,4 @@
--- ヘルススコア (KPI_SPEC.md "health_score"): per account and day, each component's raw value, its 0/5/10
+-- ヘルススコア (docs/kpis.md "health_score"): per account and day, each component's raw value, its 0/5/10
 -- points (seed health_thresholds, macro health_component_points), its weight for the account's touch tier
 -- of that month (seed health_weights) and its contribution to the score; the score
 -- 10 x sum(weight x points) / sum(weight) over the components with a value; its band; and the change vs

@@ -1,4 +1,4 @@
--- KPI目標と実績 (KPI_SPEC.md "kpi_targets"): each target of the seed kpi_targets against the actual of
+-- KPI目標と実績 (docs/kpis.md "kpi_targets"): each target of the seed kpi_targets against the actual of
 -- mart_kpi_monthly, per KPI and month. A fiscal-year target applies to each month of the year; a month
 -- target overrides it. Status: on_track when the actual is on the good side of the target (direction) or
 -- equal to it, behind otherwise, null while the actual is unknown (an incomplete month's rate).

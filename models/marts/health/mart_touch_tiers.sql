@@ -1,4 +1,4 @@
--- タッチモデル (KPI_SPEC.md "touch_tier"): the touch tier of every account-month, assigned as of the first
+-- タッチモデル (docs/kpis.md "touch_tier"): the touch tier of every account-month, assigned as of the first
 -- day of the month, with the values it was assigned from and the tier of the month before.
 
 with

@@ -1,4 +1,4 @@
--- Public table (KPI_SPEC.md "churn_by_plan_tenure"): logo churn by the plan and tenure band each account
+-- Public table (docs/kpis.md "churn_by_plan_tenure"): logo churn by the plan and tenure band each account
 -- had at the start of the month. Accounts of S(m) only.
 
 with

@@ -1,4 +1,4 @@
--- Distribution of cancellation reasons (KPI_SPEC.md "churn_reasons") by churn month, reason, plan and tenure
+-- Distribution of cancellation reasons (docs/kpis.md "churn_reasons") by churn month, reason, plan and tenure
 -- band at the start of the month. Shares are of all accounts churned in the month, so they add up to 1
 -- over reasons, plans and bands ('no_survey' included).
 

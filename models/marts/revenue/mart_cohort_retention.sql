@@ -1,4 +1,4 @@
--- Cohort curves (KPI_SPEC.md "cohort_retention", "ltv_cohort"): accounts grouped by their first paid month
+-- Cohort curves (docs/kpis.md "cohort_retention", "ltv_cohort"): accounts grouped by their first paid month
 -- (the first month ending with MRR > 0), followed month by month. A reactivated account stays in its
 -- original cohort; churned accounts stay in the denominator. Cells whose month has not ended are censored:
 -- is_complete = false and their ratios null.

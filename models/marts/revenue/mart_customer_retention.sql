@@ -1,4 +1,4 @@
--- Customer retention (KPI_SPEC.md "customer_retention_rate") by calendar month, fiscal quarter and fiscal
+-- Customer retention (docs/kpis.md "customer_retention_rate") by calendar month, fiscal quarter and fiscal
 -- year: (customers at the end - customers at the end who were not customers at the start) / customers at
 -- the start. An account that left and came back inside the period counts as retained.
 

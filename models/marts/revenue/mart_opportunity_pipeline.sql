@@ -1,4 +1,4 @@
--- CRM pipeline by close month and opportunity type (KPI_SPEC.md "cross_sell_rate": the pipeline view
+-- CRM pipeline by close month and opportunity type (docs/kpis.md "cross_sell_rate": the pipeline view
 -- beside it): counts, won amount in the reporting currency, and win rate = won / closed.
 
 with

@@ -1,4 +1,4 @@
--- Renewal rate by the month the contract term ends (KPI_SPEC.md "renewal_rate"), logo and amount.
+-- Renewal rate by the month the contract term ends (docs/kpis.md "renewal_rate"), logo and amount.
 
 with
 

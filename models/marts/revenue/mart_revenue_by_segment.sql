@@ -1,4 +1,4 @@
--- Revenue KPIs by month and CRM segment (the segment grain of KPI_SPEC.md "ltv_simple", and the bridge,
+-- Revenue KPIs by month and CRM segment (the segment grain of docs/kpis.md "ltv_simple", and the bridge,
 -- churn and NRR cut the same way). Same formulas as mart_kpi_monthly; ratios null while incomplete.
 
 with

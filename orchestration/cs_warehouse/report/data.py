@@ -1,6 +1,6 @@
 """What the report reads from the serving copy.
 
-The revenue and usage marts are public tables with fixed names (KPI_SPEC.md "Public tables"). The health,
+The revenue and usage marts are public tables with fixed names (docs/kpis.md "Public tables"). The health,
 alert and KPI-target marts (mart_health_score_daily, mart_churn_risk_alerts, mart_kpi_targets, customer_360)
 are newer and not in every serving copy yet, so those sections look their table up by name and pick
 columns from a short list (the current names first); a section whose mart is missing comes back as

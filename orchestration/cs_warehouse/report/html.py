@@ -86,7 +86,7 @@ SCRIPT = """
 # Charts in a two-column row are drawn at about their on-screen width, so their text keeps its size.
 HALF = 560
 
-# (key, format kind, higher is better); the key is the mart_kpi_monthly column and the KPI_SPEC.md key.
+# (key, format kind, higher is better); the key is the mart_kpi_monthly column and the docs/kpis.md key.
 TILES = (
     ("mrr", "yen", True),
     ("arr", "yen", True),

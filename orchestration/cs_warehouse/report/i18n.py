@@ -6,7 +6,7 @@ import datetime as dt
 
 LANGUAGES = ("ja", "en")
 
-# key -> (ja, en). KPI labels follow KPI_SPEC.md so the report, BI and the semantic layer use one vocabulary.
+# key -> (ja, en). KPI labels follow docs/kpis.md so the report, BI and the semantic layer use one vocabulary.
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("カスタマーサクセス KPI レポート", "Customer Success KPI report"),
     "as_of": ("対象月", "Month"),
@@ -109,8 +109,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "alerts": ("アラート", "Alerts"),
     "fiscal_quarter": ("会計四半期", "Fiscal quarter"),
     "footer": (
-        "出典: 公開コピー（{path}）。率は確定月のみ。KPIの定義は KPI_SPEC.md に従います。",
-        "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow KPI_SPEC.md.",
+        "出典: 公開コピー（{path}）。率は確定月のみ。KPIの定義は docs/kpis.md に従います。",
+        "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow docs/kpis.md.",
     ),
 }
 

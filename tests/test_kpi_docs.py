@@ -1,0 +1,85 @@
+"""docs/kpis.md is generated from the models' yml and stays in step with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cs_warehouse.kpi_docs import DOC_PATH, MODELS_DIR, kpis_of, load_models, render
+
+
+def test_generated_doc_is_up_to_date() -> None:
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
+        "docs/kpis.md is stale: run `python -m cs_warehouse.kpi_docs`"
+    )
+
+
+def test_every_mart_is_documented_and_the_public_tables_are_marked() -> None:
+    marts = set()
+    for path in (MODELS_DIR / "marts").rglob("*.yml"):
+        marts |= {node["name"] for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []}
+    documented = {m.name: m for m in load_models()}
+    assert marts - set(documented) == set(), "marts without a grain or KPIs in their yml meta"
+    public = {name for name, m in documented.items() if m.meta.get("public_table")}
+    assert public == {"mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure", "customer_360"}
+
+
+def test_kpis_cited_across_the_project_are_in_the_reference() -> None:
+    keys = {k.key for m in load_models() for k in kpis_of(m)}
+    for key in ("mrr", "logo_churn_rate", "nrr_12m", "grr_12m", "renewal_rate_logo", "dau", "sessions",
+                "onboarding_completion_rate", "nps", "csat", "support", "health_score", "churn_risk_alerts",
+                "touch_tier", "customer_360", "kpi_targets"):  # fmt: skip
+        assert key in keys, key
+
+
+def _write_models(tmp_path: Path, model: dict) -> Path:
+    models = tmp_path / "models" / "marts"
+    models.mkdir(parents=True)
+    (models / "_m.yml").write_text(yaml.safe_dump({"version": 2, "models": [model]}, allow_unicode=True))
+    return tmp_path / "models"
+
+
+def test_label_and_definition_fall_back_to_the_column(tmp_path: Path) -> None:
+    model = {
+        "name": "mart_x",
+        "description": "Example mart.",
+        "config": {"meta": {"label_ja": "例", "grain": "month", "kpi_section": "revenue",
+                            "kpis": {"x_rate": {"label": "X rate"},
+                                     "y_count": {"label": "Y count", "label_ja": "Y件数", "definition": "Own words.",
+                                                 "grain": "day", "kpi_section": "usage"}}}},
+        "columns": [{"name": "x_rate", "description": "a / b.", "config": {"meta": {"label_ja": "X率"}}}],
+    }  # fmt: skip
+    [loaded] = load_models(_write_models(tmp_path, model))
+    x, y = kpis_of(loaded)
+    assert (x.key, x.label, x.label_ja, x.definition, x.grain, x.section) == (
+        "x_rate",
+        "X rate",
+        "X率",
+        "a / b.",
+        "month",
+        "revenue",
+    )
+    assert (y.label_ja, y.definition, y.grain, y.section) == ("Y件数", "Own words.", "day", "usage")
+    text = render([loaded])
+    assert "| `x_rate` | X rate | X率 | month | `mart_x` |" in text
+    assert "- `mart_x`, per day: Own words." in text
+
+
+@pytest.mark.parametrize(
+    ("kpi", "message"),
+    [
+        ({"label": "Z"}, "KPI z: no `definition` and no documented column named z"),
+        ({"definition": "d"}, "KPI z: `label` (English name) is missing"),
+        ({"label": "Z", "definition": "d", "kpi_section": "other"}, "KPI z: kpi_section 'other'"),
+    ],
+)
+def test_an_incomplete_kpi_entry_is_an_error_naming_the_file_model_and_key(
+    tmp_path: Path, kpi: dict, message: str
+) -> None:
+    model = {"name": "mart_z", "config": {"meta": {"grain": "month", "kpi_section": "health", "kpis": {"z": kpi}}}}
+    [loaded] = load_models(_write_models(tmp_path, model))
+    with pytest.raises(ValueError, match=re.escape("models/marts/_m.yml: model mart_z, " + message)):
+        kpis_of(loaded)
