@@ -33,7 +33,7 @@ def ingestion_guard(context: dg.AssetExecutionContext, settings: Settings) -> It
     """Hold the warehouse lock, and turn a deterministic input error into a Failure that is not retried,
     described by the error's own message and carrying its file, row and rule as metadata."""
     try:
-        with warehouse_lock(settings.warehouse_path, f"dagster run {context.run_id}", lock_timeout_seconds()):
+        with warehouse_lock(settings.warehouse_path, f"dagster run {context.run.run_id}", lock_timeout_seconds()):
             yield
     except DETERMINISTIC_INPUT_ERRORS as exc:
         cause = root_cause_of_exception(exc)
