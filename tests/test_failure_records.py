@@ -330,3 +330,21 @@ def test_a_failing_webhook_is_logged_by_its_host_only(caplog: pytest.LogCaptureF
     assert len(hook.received) == 1
     assert "failure webhook on 127.0.0.1" in caplog.text
     assert "s3cr3tT0ken" not in caplog.text and "qu3ryS3cret" not in caplog.text
+
+
+def test_the_landing_sensor_records_a_discovery_error_once_per_landing_state(env: Path) -> None:
+    from cs_warehouse.defs.jobs import landing_files_sensor
+
+    landing = write_minimal_landing(env / "landing")
+    (landing / "product_events" / "dt=2024-02-30").mkdir()
+    (landing / "product_events" / "dt=2024-03-02" / "part-0.parquet").rename(
+        landing / "product_events" / "dt=2024-02-30" / "part-0.parquet"
+    )
+    first = landing_files_sensor(dg.build_sensor_context(cursor=None))
+    assert isinstance(first, dg.SensorResult) and not first.run_requests
+    record_path = env / "serving" / "last_failure.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    assert record["stage"] == "partition discovery" and first.skip_reason.skip_message == record["reasons"][0]
+    record_path.unlink()
+    again = landing_files_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert isinstance(again, dg.SkipReason) and not record_path.exists()

@@ -7,7 +7,14 @@ import dagster as dg
 
 from cs_warehouse.notify import notify_failure
 from cs_warehouse.publish import record_failed_night
-from cs_warehouse.runs import PID_TAG, landing_fingerprint, partition_range_tags, pending_event_days, run_failure
+from cs_warehouse.runs import (
+    PID_TAG,
+    landing_fingerprint,
+    partition_range_tags,
+    pending_event_days,
+    root_cause_of_exception,
+    run_failure,
+)
 from cs_warehouse.settings import Settings
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.
@@ -44,7 +51,14 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     fingerprint = landing_fingerprint(settings.landing_dir)
     if fingerprint == context.cursor:
         return dg.SkipReason("no new or changed landing files")
-    days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    try:
+        days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    except Exception as exc:  # recorded once per landing state: the cursor moves past it
+        cause = root_cause_of_exception(exc)
+        reason = f"partition discovery failed: {cause.text()}"
+        record_failed_night(settings.serving_path, None, [reason], cause.as_dict(), stage="partition discovery")
+        notify_failure("landing sensor could not start the nightly build", [reason], settings.notify_webhook_url)
+        return dg.SensorResult(skip_reason=reason, cursor=fingerprint)
     request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo()))
     return dg.SensorResult(run_requests=[request], cursor=fingerprint)
 
