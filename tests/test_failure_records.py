@@ -162,6 +162,12 @@ def test_the_root_cause_of_a_nested_dagster_failure_is_the_innermost_error(tmp_p
     )
     cause = root_cause_of_error_info(outer)
     assert (cause.type, cause.message) == ("KeyError", "'Segment__c'")
+    qualified = SerializableErrorInfo(
+        "dagster._core.errors.DagsterAssetCheckFailedError: 2 blocking asset checks failed\n",
+        [],
+        "DagsterAssetCheckFailedError",
+    )
+    assert root_cause_of_error_info(qualified).message == "2 blocking asset checks failed"
 
     @dg.op
     def gx_raw() -> None:

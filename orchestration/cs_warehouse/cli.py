@@ -167,7 +167,8 @@ def record_failure(exc: BaseException, stage: str, command: str, settings: Setti
     from cs_warehouse.runs import root_cause_of_exception
 
     cause = root_cause_of_exception(exc)
-    reason = f"{stage} failed: {cause.text()}" + (f" [file {cause.path}]" if cause.path else "")
+    named = not cause.path or cause.path in cause.message
+    reason = f"{stage} failed: {cause.text()}" + ("" if named else f" (file {cause.path})")
     where = ""
     try:
         path = record_failed_night(

@@ -200,7 +200,7 @@ def record_failed_night(
     """Say why the serving copy was not replaced (`last_failure.json` beside it); the copy is not touched.
 
     Written atomically; when the disk has no room for a new file, written into the reserved file instead
-    (see reserve_failure_record_space), so the record fits in FAILURE_RESERVE_BYTES."""
+    (see reserve_failure_record_space), shortened to fit its FAILURE_RESERVE_BYTES when it must."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     path = serving_path.parent / FAILURE_FILE
     body = {
@@ -210,7 +210,7 @@ def record_failed_night(
         "command": command,
         "run_id": run_id,
         "root_cause": {k: _clip(v) if isinstance(v, str) else v for k, v in (root_cause or {}).items()} or None,
-        "reasons": [_clip(r) for r in reasons[:20]],
+        "reasons": reasons,
         "serving_copy_kept": str(serving_path) if serving_path.exists() else None,
     }
     try:
@@ -219,8 +219,8 @@ def record_failed_night(
         if exc.errno != errno.ENOSPC:
             raise
         data = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode()
-        if len(data) > FAILURE_RESERVE_BYTES:
-            body["reasons"] = [_clip(r, 500) for r in reasons[:5]]
+        if len(data) > FAILURE_RESERVE_BYTES:  # keep what fits: the root cause and the first reasons
+            body["reasons"] = [_clip(r, 500) for r in reasons[:20]]
             data = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode()
         _write_into_reserve(path, data)
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,9 +83,8 @@ def root_cause_of_error_info(error: SerializableErrorInfo) -> RootCause:
         error = error.cause or error.context
         seen += 1
     message = error.message.strip()
-    prefix = f"{error.cls_name}: " if error.cls_name else ""
-    if prefix and message.startswith(prefix):
-        message = message[len(prefix) :]
+    if error.cls_name:  # "KeyError: ..." or "dagster._core.errors.DagsterError: ..."
+        message = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", "", message)
     return RootCause(type=error.cls_name or "Error", message=_first_line_or_all(message) or "failed")
 
 
