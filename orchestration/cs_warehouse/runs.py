@@ -48,7 +48,7 @@ class RootCause:
         return f"{self.type}: {self.message}" + (f" ({where})" if where else "")
 
 
-def _first_line_or_all(text: str) -> str:
+def _one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
@@ -71,7 +71,7 @@ def root_cause_of_exception(exc: BaseException) -> RootCause:
             value = getattr(item, attr, None)
             if value is not None and key not in found and isinstance(value, str | int | os.PathLike):
                 found[key] = value if isinstance(value, int) else str(value)
-    message = _first_line_or_all(str(root)) or repr(root)
+    message = _one_line(str(root)) or repr(root)
     return RootCause(type=type(root).__name__, message=message, **found)
 
 
@@ -85,7 +85,7 @@ def root_cause_of_error_info(error: SerializableErrorInfo) -> RootCause:
     message = error.message.strip()
     if error.cls_name:  # "KeyError: ..." or "dagster._core.errors.DagsterError: ..."
         message = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", "", message)
-    return RootCause(type=error.cls_name or "Error", message=_first_line_or_all(message) or "failed")
+    return RootCause(type=error.cls_name or "Error", message=_one_line(message) or "failed")
 
 
 def _root_cause_of_step_failure(data) -> RootCause:
