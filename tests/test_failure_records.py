@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -265,7 +266,7 @@ def test_a_run_killed_midway_is_marked_failed_at_the_next_start(env: Path) -> No
     other_lock = env / "other" / "warehouse.duckdb.lock"
     with dg.DagsterInstance.get() as instance:
         for run_id, lock_tag in (("killed-run", lock), ("other-warehouse", other_lock)):
-            tags = {PID_TAG: "999999999", HOST_TAG: os.uname().nodename, LOCK_TAG: str(lock_tag)}
+            tags = {PID_TAG: "999999999", HOST_TAG: socket.gethostname(), LOCK_TAG: str(lock_tag)}
             instance.add_run(
                 dg.DagsterRun(job_name="nightly_build", run_id=run_id, status=dg.DagsterRunStatus.STARTED, tags=tags)
             )
