@@ -149,6 +149,12 @@ def test_an_argument_error_is_recorded(env: Path, capsys: pytest.CaptureFixture)
     )
     assert "backfill needs --from" in capsys.readouterr().err
 
+    assert main(["backfill", "--from", "2024-13-01", "--to", "2024-03-01"]) == 2
+    assert failure_record(env)["root_cause"] == {
+        "type": "UsageError",
+        "message": "cs_warehouse: argument --from: invalid fromisoformat value: '2024-13-01'",
+    }
+
 
 def test_the_root_cause_of_a_nested_dagster_failure_is_the_innermost_error(tmp_path: Path) -> None:
     from dagster._utils.error import SerializableErrorInfo

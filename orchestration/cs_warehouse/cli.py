@@ -134,7 +134,7 @@ def print_summary(settings: Settings) -> None:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # recorded like any other failure instead of argparse's bare exit
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {message}") from None  # argparse's message names the argument
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
