@@ -5,6 +5,11 @@ nightly          the nightly build only (ingest, dbt build, checks, reports), in
 backfill         the nightly build over past event days: --from YYYY-MM-DD --to YYYY-MM-DD (their files reload)
 load             ingest the landing folder into the raw schema (no dbt)
 summary          print the KPI summary of the current warehouse
+
+run, nightly, backfill and load hold the warehouse lock (<warehouse file>.lock): a second one started
+meanwhile waits up to CSW_LOCK_TIMEOUT_SECONDS (default 0) and then refuses with exit code 75. Any error
+of these commands ends in last_failure.json beside the serving copy, a notification, one line on stderr
+and a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ import sys
 from pathlib import Path
 
 from cs_warehouse.settings import PROJECT_DIR, Settings
+
+LOCKED_COMMANDS = ("run", "nightly", "backfill", "load")
+
+
+class UsageError(Exception):
+    """The command line is wrong (argparse's message)."""
+
 
 DEFAULT_DATASET = {"accounts": 300, "months": 24, "seed": 42}
 
@@ -34,25 +46,73 @@ def generate_default_data(settings: Settings) -> None:
     generate(out_dir=settings.landing_dir, **DEFAULT_DATASET)
 
 
-def run_nightly(settings: Settings, event_days: tuple[dt.date, dt.date] | None = None) -> bool:
-    """The nightly job in this process, over every event day with new or changed files, or over the given
-    first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
+class Stage:
+    """Where the command is, for the failure record."""
+
+    name = "arguments"
+
+
+def dagster_instance():
     import dagster as dg
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    from cs_warehouse.definitions import defs
-    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
-    from cs_warehouse.runs import partition_range_tags, pending_event_days, write_run_status
+    return dg.DagsterInstance.get()
 
+
+def start_up(settings: Settings, lock_file: Path, command: str) -> list[str]:
+    """Under the lock: remove temp files a killed publish left, and mark failed the nightly runs a killed
+    CLI left STARTED (each recorded in last_failure.json and notified). Returns their run ids."""
+    from cs_warehouse.notify import notify_failure
+    from cs_warehouse.publish import record_failed_night, remove_stale_temp_files, reserve_failure_record_space
+    from cs_warehouse.runs import mark_abandoned_runs
+
+    settings.serving_path.parent.mkdir(parents=True, exist_ok=True)
+    for path in remove_stale_temp_files(settings.serving_path.parent) + remove_stale_temp_files(settings.reports_dir):
+        print(f"Removed {path.name}, left by a killed run.", file=sys.stderr)
+    reserve_failure_record_space(settings.serving_path.parent)
+    with dagster_instance() as instance:
+        marked = mark_abandoned_runs(instance, lock_file)
+    for run_id in marked:
+        reason = f"run {run_id} never finished (its process was killed); marked failed"
+        print(reason, file=sys.stderr)
+        cause = {"type": "RunKilled", "message": reason}
+        record_failed_night(settings.serving_path, run_id, [reason], cause, stage="killed", command=command)
+        notify_failure(
+            f"nightly build {run_id} was killed; serving copy unchanged", [reason], settings.notify_webhook_url
+        )
+    return marked
+
+
+def run_nightly(
+    settings: Settings,
+    event_days: tuple[dt.date, dt.date] | None = None,
+    lock_file: Path | None = None,
+    command: str | None = None,
+    stage: Stage | None = None,
+    abandoned: list[str] | None = None,
+) -> bool:
+    """The nightly job in this process, over every event day with new or changed files, or over the given
+    first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
+    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
+    from cs_warehouse.runs import cli_run_tags, partition_range_tags, pending_event_days, write_run_status
+
+    stage = stage or Stage()
+    stage.name = "partition discovery"
     days = list(event_days) if event_days else pending_event_days(settings.landing_dir, settings.warehouse_path)
     tags = partition_range_tags(days, yesterday_in_tokyo())
+    stage.name = "run"
+    from cs_warehouse.definitions import defs
+
     job = defs.resolve_job_def("nightly_build")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    run_tags = {**tags, **(cli_run_tags(lock_file) if lock_file else {})}
+    with dagster_instance() as instance:
+        result = job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False)
         status = {"run_id": result.run_id, "success": result.success, "event_days": list(tags.values())}
+        if abandoned:
+            status["killed_runs_marked_failed"] = abandoned
         if not result.success:
-            status["reasons"] = report_failed_run(result.run_id, instance)
+            status["reasons"] = report_failed_run(result.run_id, instance, command=command)
             for reason in status["reasons"]:
                 print(f"  - {reason}", file=sys.stderr)
     write_run_status(settings.reports_dir, status)
@@ -72,25 +132,104 @@ def print_summary(settings: Settings) -> None:
     print("Look around:        make dev  (Dagster UI on http://127.0.0.1:3000)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="cs_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # recorded like any other failure instead of argparse's bare exit
+        raise UsageError(f"{self.prog}: {message}") from None  # argparse's message names the argument
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = _Parser(prog="cs_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "nightly", "backfill", "load", "summary"])
     parser.add_argument("--from", dest="first_day", type=dt.date.fromisoformat, help="backfill: first event day")
     parser.add_argument("--to", dest="last_day", type=dt.date.fromisoformat, help="backfill: last event day")
     args = parser.parse_args(argv)
-    event_days = None
-    if args.command == "backfill":
-        if args.first_day is None or args.last_day is None or args.first_day > args.last_day:
-            parser.error("backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD, --from not after --to")
-        event_days = (args.first_day, args.last_day)
-    settings = Settings.from_env()
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    if args.command == "backfill" and (
+        args.first_day is None or args.last_day is None or args.first_day > args.last_day
+    ):
+        parser.error("backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD, --from not after --to")
+    return args
 
+
+def _serving_path_for_failures(settings: Settings | None) -> Path:
+    if settings is not None:
+        return settings.serving_path
+    try:
+        return Settings.from_env().serving_path
+    except Exception:  # the settings themselves are broken: the default place
+        return PROJECT_DIR / "warehouse" / "serving" / "cs_marts.duckdb"
+
+
+def record_failure(exc: BaseException, stage: str, command: str, settings: Settings | None) -> int:
+    """Record an error that stopped the command (last_failure.json, notification) and say it on stderr
+    in one line. Returns the exit code."""
+    from cs_warehouse.notify import notify_failure
+    from cs_warehouse.publish import record_failed_night
+    from cs_warehouse.runs import root_cause_of_exception
+
+    cause = root_cause_of_exception(exc)
+    named = not cause.path or cause.path in cause.message
+    reason = f"{stage} failed: {cause.text()}" + ("" if named else f" (file {cause.path})")
+    where = ""
+    try:
+        path = record_failed_night(
+            _serving_path_for_failures(settings), None, [reason], cause.as_dict(), stage=stage, command=command
+        )
+        where = f" (recorded in {path})"
+    except Exception as record_exc:  # the record itself failed (e.g. disk full): stderr still says why
+        where = f" (could not write last_failure.json: {type(record_exc).__name__}: {record_exc})"
+    webhook = settings.notify_webhook_url if settings else os.environ.get("CSW_NOTIFY_WEBHOOK_URL") or None
+    notify_failure(f"`cs_warehouse {command}` failed; serving copy unchanged", [reason], webhook)
+    print(f"cs_warehouse: {reason}{where}", file=sys.stderr)
+    return 2 if isinstance(exc, UsageError) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Every error of run, nightly, backfill and load, at any stage, is recorded (see record_failure)."""
+    from cs_warehouse.runlock import LOCK_HELD_EXIT_CODE, LockHeldError, lock_timeout_seconds, warehouse_lock
+
+    argv = sys.argv[1:] if argv is None else argv
+    command = " ".join(argv)
+    stage = Stage()
+    settings: Settings | None = None
+    try:
+        args = parse_args(argv)
+        stage.name = "settings"
+        settings = Settings.from_env()
+        if args.command == "summary":
+            stage.name = "summary"
+            print_summary(settings)
+            return 0
+        stage.name = "lock"
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        with warehouse_lock(settings.warehouse_path, f"cs_warehouse {command}", lock_timeout_seconds()) as lock:
+            try:
+                stage.name = "start-up"
+                abandoned = start_up(settings, lock, command)
+                return _locked_command(args, settings, lock, command, stage, abandoned)
+            except BaseException as exc:  # recorded while the lock is still held: no other run interleaves
+                if isinstance(exc, SystemExit) and exc.code in (0, None):
+                    raise
+                return record_failure(exc, stage.name, command, settings)
+    except LockHeldError as exc:
+        print(f"cs_warehouse: refused: {exc}", file=sys.stderr)
+        return LOCK_HELD_EXIT_CODE
+    except SystemExit as exc:  # --help
+        if exc.code in (0, None):
+            return 0
+        return record_failure(exc, stage.name, command, settings)
+    except BaseException as exc:
+        if stage.name == "summary":  # reading the warehouse is not a night: nothing to record
+            raise
+        return record_failure(exc, stage.name, command, settings)
+
+
+def _locked_command(
+    args: argparse.Namespace, settings: Settings, lock: Path, command: str, stage: Stage, abandoned: list[str]
+) -> int:
     if args.command == "load":
         from cs_warehouse.ingestion.load import load_landing
 
+        stage.name = "load"
         for r in load_landing(settings.warehouse_path, settings.landing_dir):
             state = (
                 "unchanged"
@@ -99,17 +238,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{r.entity:<24} {r.source_file:<48} {state}")
         return 0
-    if args.command == "summary":
-        print_summary(settings)
-        return 0
     if args.command == "run" and landing_is_empty(settings.landing_dir):
+        stage.name = "sample data"
         generate_default_data(settings)
-    if not run_nightly(settings, event_days):
+    event_days = (args.first_day, args.last_day) if args.command == "backfill" else None
+    if not run_nightly(settings, event_days, lock, command, stage, abandoned):
         print(
             "The nightly build failed; the serving copy was not replaced. Reasons above, the run in the Dagster "
             "UI (make dev).",
             file=sys.stderr,
         )
         return 1
+    stage.name = "summary"
     print_summary(settings)
     return 0

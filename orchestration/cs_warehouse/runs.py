@@ -4,17 +4,105 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import os
+import re
+import socket
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
 from cs_warehouse.ingestion.load import RAW_SCHEMA, file_sha256, partition_files
+from cs_warehouse.publish import write_json_atomic
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Set on runs the CLI starts: which process ran them, under which warehouse lock (see mark_abandoned_runs).
+PID_TAG = "cs_warehouse/pid"
+HOST_TAG = "cs_warehouse/host"
+LOCK_TAG = "cs_warehouse/lock"
+NIGHTLY_JOB = "nightly_build"
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """The innermost error of a failure, and the file, row and rule it names when it names them."""
+
+    type: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    rule: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def text(self) -> str:
+        where = ", ".join(f"{k} {v}" for k, v in (("line", self.line), ("rule", self.rule)) if v is not None)
+        return f"{self.type}: {self.message}" + (f" ({where})" if where else "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def root_cause_of_exception(exc: BaseException) -> RootCause:
+    """Follow `__cause__` (else `__context__`, unless suppressed) to the innermost exception. The file, row
+    and rule come from the innermost exception in the chain that carries `path`, `line` (or `row`), `rule`."""
+    chain = [exc]
+    seen = {id(exc)}
+    while True:
+        current = chain[-1]
+        nxt = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        if nxt is None or id(nxt) in seen:
+            break
+        chain.append(nxt)
+        seen.add(id(nxt))
+    root = chain[-1]
+    found: dict = {}
+    for item in reversed(chain):
+        for attr, key in (("path", "path"), ("line", "line"), ("row", "line"), ("rule", "rule")):
+            value = getattr(item, attr, None)
+            if value is not None and key not in found and isinstance(value, str | int | os.PathLike):
+                found[key] = value if isinstance(value, int) else str(value)
+    message = _one_line(str(root)) or repr(root)
+    return RootCause(type=type(root).__name__, message=message, **found)
+
+
+def root_cause_of_error_info(error: SerializableErrorInfo) -> RootCause:
+    """The innermost error of a Dagster error chain (`cause`, else `context`): the step wrapper's
+    "Error occurred while executing op ..." and a retry's "Exceeded max_retries" are not root causes."""
+    seen = 0
+    while (error.cause or error.context) is not None and seen < 50:
+        error = error.cause or error.context
+        seen += 1
+    message = error.message.strip()
+    if error.cls_name:  # "KeyError: ..." or "dagster._core.errors.DagsterError: ..."
+        message = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", "", message)
+    return RootCause(type=error.cls_name or "Error", message=_one_line(message) or "failed")
+
+
+def _root_cause_of_step_failure(data) -> RootCause:
+    failure = getattr(data, "user_failure_data", None)
+    if failure is not None and failure.description:
+        meta = {k: getattr(v, "value", v) for k, v in (failure.metadata or {}).items()}
+        line = meta.get("line")
+        return RootCause(
+            type=str(meta.get("error_type") or "Failure"),
+            message=failure.description,
+            path=str(meta["path"]) if meta.get("path") is not None else None,
+            line=int(line) if isinstance(line, int | float) else None,
+            rule=str(meta["rule"]) if meta.get("rule") is not None else None,
+        )
+    if data.error is not None:
+        return root_cause_of_error_info(data.error)
+    return RootCause(type="Error", message="failed")
 
 
 def pending_event_days(landing_dir: Path, warehouse_path: Path) -> list[dt.date]:
@@ -59,18 +147,20 @@ def landing_fingerprint(landing_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def failure_reasons(run_id: str, instance: dg.DagsterInstance) -> list[str]:
-    """Failed steps and failed checks of a run, one readable line each."""
-    reasons = []
-    records = instance.get_records_for_run(run_id).records
-    for record in records:
+def run_failure(run_id: str, instance: dg.DagsterInstance) -> tuple[list[str], RootCause | None]:
+    """Failed steps (by their root cause) and failed checks of a run, one readable line each, and the root
+    cause of the first failed step (or of the run failure itself when no step failed)."""
+    reasons: list[str] = []
+    first: RootCause | None = None
+    run_error: RootCause | None = None
+    for record in instance.get_records_for_run(run_id).records:
         event = record.event_log_entry.dagster_event
         if event is None:
             continue
         if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            reasons.append(f"step {event.step_key} failed: {message}")
+            cause = _root_cause_of_step_failure(event.event_specific_data)
+            first = first or cause
+            reasons.append(f"step {event.step_key} failed: {cause.text()}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -78,11 +168,45 @@ def failure_reasons(run_id: str, instance: dg.DagsterInstance) -> list[str]:
                 reasons.append(
                     f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed ({severity})"
                 )
-    return reasons or ["the run failed before any step reported why; see the run in the Dagster UI"]
+        elif event.event_type_value == "PIPELINE_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                run_error = root_cause_of_error_info(error)
+    if not reasons and run_error is not None:
+        reasons.append(f"run failed: {run_error.text()}")
+    return reasons or ["the run failed before any step reported why; see the run in the Dagster UI"], first or run_error
+
+
+def failure_reasons(run_id: str, instance: dg.DagsterInstance) -> list[str]:
+    """Failed steps (by their root cause) and failed checks of a run, one readable line each."""
+    return run_failure(run_id, instance)[0]
+
+
+def cli_run_tags(lock_file: Path) -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), LOCK_TAG: str(lock_file)}
+
+
+def mark_abandoned_runs(instance: dg.DagsterInstance, lock_file: Path) -> list[str]:
+    """Runs of the nightly job that the CLI started under this warehouse lock and that never finished (the
+    process was killed): marked failed. Call only while holding the lock: no such run can still be running.
+    Runs started by the Dagster daemon or UI are left to Dagster's run monitoring."""
+    statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.QUEUED]
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name=NIGHTLY_JOB, statuses=statuses, tags={LOCK_TAG: str(lock_file), HOST_TAG: socket.gethostname()}
+        )
+    )
+    marked = []
+    for run in runs:
+        pid = run.tags.get(PID_TAG)
+        instance.report_run_failed(
+            run,
+            message=f"run {run.run_id} never finished: its process (pid {pid}) ended without reporting "
+            f"(killed?); marked failed by the next start",
+        )
+        marked.append(run.run_id)
+    return marked
 
 
 def write_run_status(reports_dir: Path, body: dict) -> Path:
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    path = reports_dir / "last_run.json"
-    path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-    return path
+    return write_json_atomic(reports_dir / "last_run.json", body)

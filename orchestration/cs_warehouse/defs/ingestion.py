@@ -1,17 +1,44 @@
-"""Ingestion assets: the landing folder into the raw schema, one asset per contract entity."""
+"""Ingestion assets: the landing folder into the raw schema, one asset per contract entity.
+
+A landing file that cannot be read is a deterministic input error: the step fails at once with the file's
+own message (no retry; a retry reads the same file). Other errors (a locked file, a full disk) are retried.
+Each ingestion step holds the warehouse lock (cs_warehouse.runlock) while it writes, so a run started by the
+schedule, the sensor or the UI never loads into the warehouse while a CLI night does.
+"""
 
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
 from cs_warehouse.ingestion.load import RAW_SCHEMA, FileResult, Loader
+from cs_warehouse.ingestion.readers import UnreadableFileError
+from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
+from cs_warehouse.runs import root_cause_of_exception
 from cs_warehouse.settings import Settings
 
+# Errors that the same input raises every time: never retried.
+DETERMINISTIC_INPUT_ERRORS: tuple[type[Exception], ...] = (UnreadableFileError,)
+TRANSIENT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=10)
+
 CONTRACT = load_contract()
+
+
+@contextmanager
+def ingestion_guard(context: dg.AssetExecutionContext, settings: Settings) -> Iterator[None]:
+    """Hold the warehouse lock, and turn a deterministic input error into a Failure that is not retried,
+    described by the error's own message and carrying its file, row and rule as metadata."""
+    try:
+        with warehouse_lock(settings.warehouse_path, f"dagster run {context.run.run_id}", lock_timeout_seconds()):
+            yield
+    except DETERMINISTIC_INPUT_ERRORS as exc:
+        cause = root_cause_of_exception(exc)
+        metadata = {"error_type": cause.type, **{k: v for k, v in cause.as_dict().items() if k != "type"}}
+        raise dg.Failure(description=str(exc), allow_retries=False, metadata=metadata) from exc
 
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
@@ -52,14 +79,14 @@ events_partitions = dg.DailyPartitionsDefinition(
     ],
     can_subset=True,
     name="ingest_exports",
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+    retry_policy=TRANSIENT_RETRY_POLICY,
 )
 def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Load new or changed CRM, support and survey exports; each row is loaded or quarantined."""
     settings = Settings.from_env()
     selected = {key.path[-1] for key in context.selected_asset_keys}
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
         loader = Loader(con, settings.landing_dir, CONTRACT)
         for entity in SNAPSHOT_ENTITIES:
             if entity.name not in selected:
@@ -78,7 +105,7 @@ def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.Materialize
     deps=[raw_asset_key(e) for e in ("accounts", "product_users")],
     partitions_def=events_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+    retry_policy=TRANSIENT_RETRY_POLICY,
 )
 def product_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Load the event files of the run's days. A re-run reloads those days' files (a backfill)."""
@@ -89,7 +116,7 @@ def product_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     while day < window.end.date():
         days.add(day)
         day += dt.timedelta(days=1)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
         results = Loader(con, settings.landing_dir, CONTRACT).load_entity(EVENTS, days=days, force=True)
     _log_results(context, results)
     return dg.MaterializeResult(metadata=_entity_metadata(results))

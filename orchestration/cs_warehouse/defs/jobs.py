@@ -7,7 +7,14 @@ import dagster as dg
 
 from cs_warehouse.notify import notify_failure
 from cs_warehouse.publish import record_failed_night
-from cs_warehouse.runs import failure_reasons, landing_fingerprint, partition_range_tags, pending_event_days
+from cs_warehouse.runs import (
+    PID_TAG,
+    landing_fingerprint,
+    partition_range_tags,
+    pending_event_days,
+    root_cause_of_exception,
+    run_failure,
+)
 from cs_warehouse.settings import Settings
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.
@@ -44,20 +51,34 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     fingerprint = landing_fingerprint(settings.landing_dir)
     if fingerprint == context.cursor:
         return dg.SkipReason("no new or changed landing files")
-    days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    try:
+        days = pending_event_days(settings.landing_dir, settings.warehouse_path)
+    except Exception as exc:  # recorded once per landing state: the cursor moves past it
+        cause = root_cause_of_exception(exc)
+        reason = f"partition discovery failed: {cause.text()}"
+        record_failed_night(settings.serving_path, None, [reason], cause.as_dict(), stage="partition discovery")
+        notify_failure("landing sensor could not start the nightly build", [reason], settings.notify_webhook_url)
+        return dg.SensorResult(skip_reason=reason, cursor=fingerprint)
     request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo()))
     return dg.SensorResult(run_requests=[request], cursor=fingerprint)
 
 
-def report_failed_run(run_id: str, instance: dg.DagsterInstance) -> list[str]:
-    """Record why the serving copy was not replaced, and notify (log line, webhook when configured)."""
+def report_failed_run(run_id: str, instance: dg.DagsterInstance, command: str | None = None) -> list[str]:
+    """Record why the serving copy was not replaced (last_failure.json: the root cause of the first failed
+    step, every failed step and check), and notify (log line, webhook when configured)."""
     settings = Settings.from_env()
-    reasons = failure_reasons(run_id, instance)
-    record_failed_night(settings.serving_path, run_id, reasons)
+    reasons, cause = run_failure(run_id, instance)
+    record_failed_night(
+        settings.serving_path, run_id, reasons, cause.as_dict() if cause else None, stage="run", command=command
+    )
     notify_failure(f"nightly build {run_id} failed; serving copy unchanged", reasons, settings.notify_webhook_url)
     return reasons
 
 
 @dg.run_failure_sensor(monitored_jobs=[nightly_build], default_status=dg.DefaultSensorStatus.RUNNING)
 def nightly_failure_notifier(context: dg.RunFailureSensorContext) -> None:
+    """Records failed runs started by the schedule, the sensor or the UI. A run the CLI started (tagged with
+    its pid) was recorded by the CLI already: recording it again would notify twice."""
+    if PID_TAG in context.dagster_run.tags:
+        return
     report_failed_run(context.dagster_run.run_id, context.instance)
