@@ -61,6 +61,8 @@ def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.Materialize
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         loader = Loader(con, settings.landing_dir, CONTRACT)
+        # Every missing export named at once, before anything is loaded.
+        loader.require_exports([e for e in SNAPSHOT_ENTITIES if e.name in selected])
         for entity in SNAPSHOT_ENTITIES:
             if entity.name not in selected:
                 continue
