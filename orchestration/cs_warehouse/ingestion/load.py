@@ -217,7 +217,11 @@ class Loader:
 
     # -- public -------------------------------------------------------------------------------------
     def load_all(self) -> list[FileResult]:
+        # Fail before loading anything: a missing export or a misnamed day folder.
         self.require_exports(self.contract.load_order())
+        for entity in self.contract.load_order():
+            if entity.partitioned_by_day:
+                partition_files(self.landing_dir, entity)
         results: list[FileResult] = []
         for entity in self.contract.load_order():
             results += self.load_entity(entity)
