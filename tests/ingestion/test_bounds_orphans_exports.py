@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cs_warehouse.contract import parse_contract
 from cs_warehouse.defs.ingestion import reconciliation_problems
 from cs_warehouse.ingestion.load import MissingExportError, PartitionFolderError, load_landing
 from tests.landing_factory import CSV_FILES, event, write_events, write_minimal_landing
@@ -266,3 +267,38 @@ def test_an_orphan_whose_key_loaded_meanwhile_becomes_a_duplicate(landing: Path,
     assert physical(db, "product_events", EVENTS_FILE) == (0, 1)
     assert physical(db, "product_events", "product_events/dt=2024-03-03/part-0.parquet") == (1, 0)
     assert_accounted(db, results)
+
+
+# -- the contract's bounds --------------------------------------------------------------------------------
+
+
+def _contract(bounds: dict, column: dict) -> dict:
+    return {
+        "version": 1,
+        "bounds": bounds,
+        "entities": {
+            "things": {"source": "crm", "primary_key": "Id", "columns": [{"name": "Id", "type": "string"}, column]}
+        },
+    }
+
+
+def test_a_column_bound_overrides_the_type_default_and_null_removes_it() -> None:
+    bounds = {"integer": {"min": 0, "max": 1000}, "date": {"min": "2000-01-01", "max": "2100-12-31"}}
+    seats = parse_contract(_contract(bounds, {"name": "Seats", "type": "integer", "max": 50})).entities["things"]
+    assert (seats.column("Seats").min, seats.column("Seats").max) == (0, 50)
+    open_end = parse_contract(_contract(bounds, {"name": "Day", "type": "date", "max": None})).entities["things"]
+    assert (open_end.column("Day").min, open_end.column("Day").max) == (dt.date(2000, 1, 1), None)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "column", "message"),
+    [
+        ({}, {"name": "At", "type": "timestamp", "min": "2000-01-01T00:00:00"}, "needs a zone"),
+        ({}, {"name": "N", "type": "integer", "min": 10, "max": 1}, "above max"),
+        ({}, {"name": "S", "type": "string", "max": 3}, "takes no min/max"),
+        ({"boolean": {"max": 1}}, {"name": "N", "type": "integer"}, "take bounds"),
+    ],
+)
+def test_a_malformed_bound_is_rejected(bounds: dict, column: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_contract(_contract(bounds, column))
