@@ -441,62 +441,53 @@ class Loader:
                 f"""delete from {table} as t using _demoted as d
                 where t._source_file = d._source_file and t._source_line = d._source_line"""
             )
-            moves = con.execute(
-                """select _source_file, sum(readmitted), sum(orphaned) from (
+            con.execute(
+                """create or replace temp table _moves as
+                select _source_file, sum(readmitted) as readmitted, sum(orphaned) as orphaned from (
                     select _source_file, 1 as readmitted, 0 as orphaned from _rejudged where _violations is null
                     union all
                     select _source_file, 0, 1 from _demoted
-                ) group by 1 order by 1"""
+                ) group by 1"""
+            )
+            results = self._audit_moves(entity)
+            moves = con.execute(
+                "select coalesce(sum(readmitted), 0), coalesce(sum(orphaned), 0) from _moves"
             ).fetchall()
-            results = self._audit_moves(entity, moves)
             con.execute(
                 f"insert into {RAW_SCHEMA}._reference_checks values (?, ?, ?, ?, ?, now())",
-                [
-                    self.load_id,
-                    entity.name,
-                    signature,
-                    sum(int(m[1]) for m in moves),
-                    sum(int(m[2]) for m in moves),
-                ],
+                [self.load_id, entity.name, signature, int(moves[0][0]), int(moves[0][1])],
             )
-            con.execute("drop table _rejudged")
-            con.execute("drop table _demoted")
+            for name in ("_rejudged", "_demoted", "_moves"):
+                con.execute(f"drop table {name}")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
         return results
 
-    def _audit_moves(self, entity: Entity, moves: list[tuple]) -> list[FileResult]:
-        """A new audit row per file whose rows moved: its last counts, readmitted rows moved from quarantined
-        to loaded and newly orphaned rows the other way (the `rows_reconcile` check compares with the tables)."""
-        results = []
-        for source_file, readmitted, orphaned in moves:
-            sha, encoding, read, loaded, quarantined, extra = self.con.execute(
-                f"""select arg_max(file_sha256, loaded_at), arg_max(encoding, loaded_at), arg_max(rows_read, loaded_at),
-                       arg_max(rows_loaded, loaded_at), arg_max(rows_quarantined, loaded_at),
-                       arg_max(extra_headers, loaded_at)
-                from {RAW_SCHEMA}._load_audit where entity = ? and source_file = ?""",
-                [entity.name, source_file],
-            ).fetchall()[0]
-            delta = int(readmitted) - int(orphaned)
-            result = FileResult(entity.name, source_file, read, loaded + delta, quarantined - delta, revalidated=True)
-            self.con.execute(
-                f"insert into {RAW_SCHEMA}._load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
-                [
-                    self.load_id,
-                    entity.name,
-                    source_file,
-                    sha,
-                    encoding,
-                    read,
-                    result.rows_loaded,
-                    result.rows_quarantined,
-                    extra,
-                ],
-            )
-            results.append(result)
-        return results
+    def _audit_moves(self, entity: Entity) -> list[FileResult]:
+        """A new audit row per file in `_moves`: its last counts, readmitted rows moved from quarantined to
+        loaded and newly orphaned rows the other way (the `rows_reconcile` check compares with the tables)."""
+        rows = self.con.execute(
+            f"""insert into {RAW_SCHEMA}._load_audit
+            select {sql_literal(self.load_id)}, a.entity, a.source_file, a.file_sha256, a.encoding, a.rows_read,
+                   a.rows_loaded + m.readmitted - m.orphaned, a.rows_quarantined - m.readmitted + m.orphaned,
+                   a.extra_headers, now(), null
+            from (
+                select entity, source_file, arg_max(file_sha256, loaded_at) as file_sha256,
+                       arg_max(encoding, loaded_at) as encoding, arg_max(rows_read, loaded_at) as rows_read,
+                       arg_max(rows_loaded, loaded_at) as rows_loaded,
+                       arg_max(rows_quarantined, loaded_at) as rows_quarantined,
+                       arg_max(extra_headers, loaded_at) as extra_headers
+                from {RAW_SCHEMA}._load_audit
+                where entity = ? and source_file in (select _source_file from _moves)
+                group by entity, source_file
+            ) as a
+            inner join _moves as m on a.source_file = m._source_file
+            returning source_file, rows_read, rows_loaded, rows_quarantined""",
+            [entity.name],
+        ).fetchall()
+        return [FileResult(entity.name, *row, revalidated=True) for row in sorted(rows)]
 
     # -- one batch of files of one entity ------------------------------------------------------------
     def _load_files(self, entity: Entity, files: list[tuple[dt.date | None, Path, str]]) -> list[FileResult]:
