@@ -15,6 +15,7 @@ import pytest
 from cs_warehouse.contract import parse_contract
 from cs_warehouse.defs.ingestion import reconciliation_problems
 from cs_warehouse.ingestion.load import MissingExportError, PartitionFolderError, load_landing
+from cs_warehouse.runs import pending_event_days
 from tests.landing_factory import CSV_FILES, event, write_events, write_minimal_landing
 
 UTC = dt.UTC
@@ -184,6 +185,9 @@ def test_a_day_folder_that_is_not_a_date_fails_naming_the_folder(landing: Path, 
     assert "partition_folder" in str(error.value)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from raw._load_audit").fetchall() == [(0,)]
+    # The run planner (schedule, sensor, CLI) lists the pending days with the same discovery: same error.
+    with pytest.raises(PartitionFolderError, match="partition_folder"):
+        pending_event_days(landing, db)
 
 
 # -- orphaned events ------------------------------------------------------------------------------------
