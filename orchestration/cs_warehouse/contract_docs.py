@@ -53,7 +53,7 @@ stops the load with an error naming the file and the problem.
 Orphans are judged again when their parents change: a snapshot child is re-validated whenever a parent's
 load changes; events quarantined as orphans are re-checked then (only those rows, kept typed in
 `raw._orphans_product_events`) and loaded once their parent is there, and loaded events whose parent is
-gone move to the quarantine, as a snapshot child's would.
+gone move to the quarantine, as a snapshot child's would (their raw text is then the row as JSON).
 `raw._load_audit` records, for each file of each load, rows read = rows loaded + rows quarantined; the
 Dagster check `rows_reconcile` on every raw asset verifies it against the tables. Events that move between
 the raw table and the quarantine on a parent change get a new audit row for their file with the new counts.

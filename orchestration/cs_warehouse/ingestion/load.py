@@ -36,7 +36,6 @@ from cs_warehouse.settings import duckdb_memory_limit, optional_exports
 
 RAW_SCHEMA = "raw"
 FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
-SNAPSHOT_FORMATS = FILE_FORMATS
 PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 ORPHAN_RULE = "orphan_reference"
 # Event bytes processed per SQL pass: bounds the temporary batch on large backfills (~10M events).
@@ -87,8 +86,7 @@ class MissingExportError(Exception):
 
     def __init__(self, landing_dir: Path, entities: list[Entity]):
         expected = "; ".join(
-            f"{e.name}: " + " or ".join(str(landing_dir / f"{e.name}{ext}") for ext in SNAPSHOT_FORMATS)
-            for e in entities
+            f"{e.name}: " + " or ".join(str(landing_dir / f"{e.name}{ext}") for ext in FILE_FORMATS) for e in entities
         )
         names = ",".join(e.name for e in entities)
         super().__init__(
