@@ -95,9 +95,10 @@ def test_a_bad_day_folder_is_recorded_with_its_root_cause_and_notified(
     assert record["status"] == "not published" and record["stage"] == "partition discovery"
     assert record["command"] == "nightly"
     cause = record["root_cause"]
-    # Whichever error discovery raises for the impossible date, the record carries the innermost one.
-    assert cause["type"] in {"ValueError", "UnreadableFileError"}
-    assert "2024-02-30" in cause["message"] + cause.get("path", "") or "out of range" in cause["message"]
+    # The record names the folder and the rule it breaks.
+    assert cause["type"] == "PartitionFolderError"
+    assert cause["path"].endswith("product_events/dt=2024-02-30")
+    assert cause["rule"] == "partition_folder"
     assert len(record["reasons"]) == 1
     assert record["reasons"][0].startswith(f"partition discovery failed: {cause['type']}: {cause['message']}")
     # One clear line on stderr, naming the same cause.

@@ -6,6 +6,7 @@ YAML file stays the single definition of what the landing folder may contain.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +30,33 @@ RAW_SQL_TYPES = {
 }
 
 
+# Types that take `min` / `max` bounds, and the contract's `bounds` section: a default per type that every
+# column of the type gets unless it sets its own `min` / `max` (`null` removes that bound).
+BOUNDED_TYPES = ("integer", "decimal", "date", "timestamp")
+Bound = int | float | dt.date | dt.datetime
+
+
+def parse_bound(value: object, type_: str, where: str) -> Bound | None:
+    """A bound from the YAML as a Python value of the column's type (date / aware datetime / number)."""
+    if value is None:
+        return None
+    try:
+        if type_ in ("integer", "decimal"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("not a number")
+            return value
+        if type_ == "date":
+            return value if type(value) is dt.date else dt.date.fromisoformat(str(value))
+        if type_ == "timestamp":
+            stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+            if stamp.tzinfo is None:
+                raise ValueError("a timestamp bound needs a zone (Z or +09:00)")
+            return stamp
+    except ValueError as exc:
+        raise ValueError(f"{where}: bound {value!r} is not a valid {type_} ({exc})") from None
+    raise ValueError(f"{where}: a {type_} column takes no min/max")
+
+
 def raw_column_name(header: str) -> str:
     """Landing header -> raw column: snake_case, Salesforce's `__c` suffix kept as `_c`.
 
@@ -47,8 +75,8 @@ class Column:
     type: str
     required: bool = False
     enum: tuple[str, ...] | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Bound | None = None
+    max: Bound | None = None
     references: str | None = None
     pii: bool = False
     description: str = ""
@@ -77,6 +105,7 @@ class Entity:
     primary_key: str
     columns: tuple[Column, ...]
     partitioned_by_day: bool = False
+    optional: bool = False
 
     @property
     def raw_table(self) -> str:
@@ -101,6 +130,8 @@ class Entity:
 class Contract:
     version: int
     entities: dict[str, Entity] = field(default_factory=dict)
+    # The default bounds per type (`bounds` in the YAML), parsed: {type: {"min": ..., "max": ...}}.
+    bounds: dict[str, dict[str, Bound | None]] = field(default_factory=dict)
 
     def load_order(self) -> list[Entity]:
         """Entities ordered so that every referenced entity loads before the ones pointing at it."""
@@ -122,17 +153,22 @@ class Contract:
         return [self.entities[n] for n in ordered]
 
 
-def _column(spec: dict) -> Column:
+def _column(spec: dict, defaults: dict[str, dict], entity: str = "") -> Column:
     if spec["type"] not in COLUMN_TYPES:
         raise ValueError(f"column {spec['name']}: unknown type {spec['type']!r}")
     enum = spec.get("enum")
+    where = f"{entity}.{spec['name']}"
+    default = defaults.get(spec["type"], {})
+    bounds = {k: parse_bound(spec[k] if k in spec else default.get(k), spec["type"], where) for k in ("min", "max")}
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+        raise ValueError(f"{where}: min {bounds['min']} is above max {bounds['max']}")
     return Column(
         name=spec["name"],
         type=spec["type"],
         required=bool(spec.get("required", False)),
         enum=tuple(str(v) for v in enum) if enum else None,
-        min=spec.get("min"),
-        max=spec.get("max"),
+        min=bounds["min"],
+        max=bounds["max"],
         references=spec.get("references"),
         pii=bool(spec.get("pii", False)),
         description=spec.get("description", ""),
@@ -140,6 +176,10 @@ def _column(spec: dict) -> Column:
 
 
 def parse_contract(document: dict) -> Contract:
+    defaults = document.get("bounds") or {}
+    for type_, spec in defaults.items():
+        if type_ not in BOUNDED_TYPES or set(spec) - {"min", "max"}:
+            raise ValueError(f"bounds.{type_}: only {', '.join(BOUNDED_TYPES)} take bounds, as min / max")
     entities = {}
     for name, spec in document["entities"].items():
         entities[name] = Entity(
@@ -147,10 +187,14 @@ def parse_contract(document: dict) -> Contract:
             description=" ".join(str(spec.get("description", "")).split()),
             source=spec["source"],
             primary_key=spec["primary_key"],
-            columns=tuple(_column(c) for c in spec["columns"]),
+            columns=tuple(_column(c, defaults, name) for c in spec["columns"]),
             partitioned_by_day=bool(spec.get("partitioned_by_day", False)),
+            optional=bool(spec.get("optional", False)),
         )
-    contract = Contract(version=int(document["version"]), entities=entities)
+    parsed = {
+        t: {k: parse_bound(spec.get(k), t, f"bounds.{t}") for k in ("min", "max")} for t, spec in defaults.items()
+    }
+    contract = Contract(version=int(document["version"]), entities=entities, bounds=parsed)
     for entity in contract.entities.values():
         entity.key_column  # noqa: B018 - raises when the primary key is not a column
         for col in entity.columns:

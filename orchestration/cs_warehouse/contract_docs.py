@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cs_warehouse.contract import Contract, Entity, load_contract
+from cs_warehouse.ingestion.validate import bound_text
 from cs_warehouse.settings import PROJECT_DIR
 
 DOC_PATH = PROJECT_DIR / "docs" / "raw_contract.md"
@@ -26,6 +27,12 @@ this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every
   one folder per day in the reporting time zone (Asia/Tokyo) on which the events were received. New files
   load incrementally; a file already loaded with the same content is skipped; a changed file replaces only
   its own rows. An event's own day comes from its `timestamp`, so a late event lands on the right day.
+  A folder named `dt=` plus anything but a real date (`dt=2024-02-30`) stops the load with an error naming
+  the folder (rule `partition_folder`): its files would otherwise be silently left out.
+- **Missing exports**: every snapshot entity's file must be there; a missing one stops the load with an
+  error naming the files looked for, so yesterday's rows are never published as tonight's. An entity marked
+  *optional* below, or named in `CSW_OPTIONAL_EXPORTS` (comma-separated), may be missing: its raw table then
+  keeps what it last loaded (empty when never loaded).
 - **CSV**: header row with the column names below, comma-separated, RFC 4180 quoting. UTF-8 (a BOM is
   accepted) or CP932/Shift_JIS as Japanese SFA tools export; the encoding is detected per file and recorded.
 - **Values**: empty = null. Booleans `true/false` (also `t/f`, `1/0`, `yes/no`). Dates `YYYY-MM-DD`.
@@ -45,13 +52,14 @@ this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every
 
 ## Rules and quarantine
 A row that breaks a rule is not loaded: it goes to `raw._quarantine` with the file, line, rule, column and
-its raw text. Rules: `type`, `required`, `enum`, `range`, `timezone`, `duplicate_key` (the first row of a key
-is kept; for events, a key already loaded from another file is a duplicate), `orphan_reference` (the
-referenced row is not in the raw table, including when it was itself quarantined), `field_too_long` (a
-string or json value over 1,048,576 characters), and for rows that cannot be split into fields:
-`column_count`, `unterminated_quote`, `stray_carriage_return` (a CR that is not part of a line end) and
-`unparseable`. A file that cannot be read at all (encoding, missing header, two exports of one entity, a
-CSV parser that disagrees with the line count) stops the load with an error naming the file and the problem.
+its raw text. Rules: `type`, `required`, `enum`, `range` (the violation names the bound:
+`range:Amount (max 10000000000)`), `timezone`, `duplicate_key` (the first row of a key is kept; for events, a
+key already loaded from another file is a duplicate), `orphan_reference` (the referenced row is not in the
+raw table, including when it was itself quarantined), `field_too_long` (a string or json value over
+1,048,576 characters), and for rows that cannot be split into fields: `column_count`, `unterminated_quote`,
+`stray_carriage_return` (a CR that is not part of a line end) and `unparseable`. A file that cannot be read
+at all (encoding, missing header, two exports of one entity, a CSV parser that disagrees with the line
+count) stops the load with an error naming the file and the problem.
 
 **Rows read** are counted on the file itself: lines end at LF (CRLF counts as one line end; no other
 character ends a line). A CSV row is a non-blank line after the header, together with the lines a quoted
@@ -60,9 +68,32 @@ file. Blank lines are not rows. A quoted field may span lines only if it closes 
 file, the record it closes parses into the header's number of fields, and it swallows no line that is a
 complete row on its own; otherwise its first line is quarantined alone as `unterminated_quote` and the
 rows after it are read as usual. Each row has the line it starts on.
+
+Orphans are judged again when their parents change: a snapshot child is re-validated whenever a parent's
+load changes; events quarantined as orphans are re-checked then (only those rows, kept typed in
+`raw._orphans_product_events`) and loaded once their parent is there, and loaded events whose parent is
+gone move to the quarantine, as a snapshot child's would (their raw text is then the row as JSON).
 `raw._load_audit` records, for each file of each load, rows read = rows loaded + rows quarantined; the
-Dagster check `rows_reconcile` on every raw asset verifies it against the tables.
+Dagster check `rows_reconcile` on every raw asset verifies it against the tables. Events that move between
+the raw table and the quarantine on a parent change get a new audit row for their file with the new counts.
+
+## Bounds
+Every integer, decimal, date and timestamp column is bounded (inclusive). The default per type, unless the
+column sets its own (shown in the rules column below):
+
+{bounds}
 """
+
+
+def _bounds_table(defaults: dict[str, dict]) -> str:
+    lines = ["| type | min | max |", "|---|---|---|"]
+    for type_, spec in defaults.items():
+        lines.append(f"| {type_} | {_bound(spec.get('min'))} | {_bound(spec.get('max'))} |")
+    return "\n".join(lines)
+
+
+def _bound(value) -> str:
+    return "none" if value is None else f"`{bound_text(value)}`"
 
 
 def _column_rules(col) -> str:
@@ -72,9 +103,9 @@ def _column_rules(col) -> str:
     if col.enum:
         rules.append("one of " + ", ".join(f"`{v}`" for v in col.enum))
     if col.min is not None:
-        rules.append(f">= {col.min:g}")
+        rules.append(f">= {bound_text(col.min)}")
     if col.max is not None:
-        rules.append(f"<= {col.max:g}")
+        rules.append(f"<= {bound_text(col.max)}")
     if col.references:
         rules.append(f"references `{col.references}`")
     if col.pii:
@@ -89,7 +120,8 @@ def _entity_section(entity: Entity) -> str:
         "",
         entity.description,
         "",
-        f"Source: {entity.source} · file: {layout} · key: `{entity.primary_key}`",
+        f"Source: {entity.source} · file: {layout} · key: `{entity.primary_key}`"
+        + (" · optional (the export may be missing)" if entity.optional else ""),
         "",
         "| column | raw column | type | rules | description |",
         "|---|---|---|---|---|",
@@ -100,7 +132,7 @@ def _entity_section(entity: Entity) -> str:
 
 
 def render(contract: Contract) -> str:
-    parts = [INTRO.format(version=contract.version)]
+    parts = [INTRO.format(version=contract.version, bounds=_bounds_table(contract.bounds))]
     parts += [_entity_section(e) for e in contract.load_order()]
     return "\n".join(parts)
 

@@ -15,6 +15,12 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("CSW_DUCKDB_MEMORY_LIMIT", "6GB")
 
 
+def optional_exports() -> frozenset[str]:
+    """Snapshot entities whose export may be missing from the landing folder, beyond those the contract marks
+    `optional`: CSW_OPTIONAL_EXPORTS, comma-separated (e.g. `contacts,csat_responses`)."""
+    return frozenset(n.strip() for n in os.environ.get("CSW_OPTIONAL_EXPORTS", "").split(",") if n.strip())
+
+
 def profile_output(target: str, profiles_path: Path | None = None) -> dict:
     """The unrendered `outputs.<target>` of the project's dbt profile (profiles.yml in DBT_PROFILES_DIR, else
     the project folder); empty when the target is not defined."""

@@ -15,14 +15,18 @@ import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
-from cs_warehouse.ingestion.load import RAW_SCHEMA, FileResult, Loader
+from cs_warehouse.ingestion.load import RAW_SCHEMA, FileResult, Loader, MissingExportError, PartitionFolderError
 from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
 from cs_warehouse.runs import root_cause_of_exception
 from cs_warehouse.settings import Settings
 
 # Errors that the same input raises every time: never retried.
-DETERMINISTIC_INPUT_ERRORS: tuple[type[Exception], ...] = (UnreadableFileError,)
+DETERMINISTIC_INPUT_ERRORS: tuple[type[Exception], ...] = (
+    UnreadableFileError,
+    MissingExportError,
+    PartitionFolderError,
+)
 TRANSIENT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=10)
 
 CONTRACT = load_contract()
@@ -88,6 +92,8 @@ def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.Materialize
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
         loader = Loader(con, settings.landing_dir, CONTRACT)
+        # Every missing export named at once, before anything is loaded.
+        loader.require_exports([e for e in SNAPSHOT_ENTITIES if e.name in selected])
         for entity in SNAPSHOT_ENTITIES:
             if entity.name not in selected:
                 continue

@@ -8,6 +8,13 @@ Two kinds of entity:
 
 Every row read ends either in `raw.<entity>` or in `raw._quarantine` (file, line, rule, raw text), and
 `raw._load_audit` records rows read = loaded + quarantined for each file of each load.
+
+A snapshot export missing from the landing folder stops the load, unless its entity is optional (the
+contract's `optional: true` or CSW_OPTIONAL_EXPORTS). A snapshot child is re-validated whenever a parent it
+references changes (`_input_signature`). Events quarantined as orphans are kept typed in
+`raw._orphans_<entity>` as well; when a parent changes they alone are re-checked and loaded if their parent
+is now there, while loaded events whose parent is gone move to quarantine (`_recheck_references`). Either
+move is written to the audit as a new row for the file, so each file still reconciles.
 """
 
 from __future__ import annotations
@@ -25,11 +32,12 @@ import pyarrow as pa
 from cs_warehouse.contract import Contract, Entity, load_contract
 from cs_warehouse.ingestion.readers import UnreadableFileError, read_text_file
 from cs_warehouse.ingestion.validate import quote_ident, sql_literal, typed_expression, violation_expressions
-from cs_warehouse.settings import duckdb_memory_limit
+from cs_warehouse.settings import duckdb_memory_limit, optional_exports
 
 RAW_SCHEMA = "raw"
 FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
 PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
+ORPHAN_RULE = "orphan_reference"
 # Event bytes processed per SQL pass: bounds the temporary batch on large backfills (~10M events).
 PARTITION_CHUNK_BYTES = 384 * 1024 * 1024
 
@@ -61,6 +69,45 @@ create table if not exists {RAW_SCHEMA}._load_audit (
     input_signature varchar
 )"""
 
+# The parents' state each day-partitioned entity was last checked against (see Loader._recheck_references).
+REFERENCE_CHECKS_DDL = f"""
+create table if not exists {RAW_SCHEMA}._reference_checks (
+    load_id varchar not null,
+    entity varchar not null,
+    parents_signature varchar not null,
+    rows_readmitted bigint not null,
+    rows_orphaned bigint not null,
+    checked_at timestamptz not null
+)"""
+
+
+class MissingExportError(Exception):
+    """Snapshot exports the contract expects are not in the landing folder. Names the files looked for."""
+
+    def __init__(self, landing_dir: Path, entities: list[Entity]):
+        expected = "; ".join(
+            f"{e.name}: " + " or ".join(str(landing_dir / f"{e.name}{ext}") for ext in FILE_FORMATS) for e in entities
+        )
+        names = ",".join(e.name for e in entities)
+        super().__init__(
+            f"missing export(s) in the landing folder {landing_dir}: {expected}. The raw tables keep the last "
+            f"loaded rows, which must not be published as tonight's. If the source never exports them, mark the "
+            f"entity `optional: true` in contract/raw_contract.yml or set CSW_OPTIONAL_EXPORTS={names}"
+        )
+        self.entities = [e.name for e in entities]
+
+
+class PartitionFolderError(Exception):
+    """A day folder of a day-partitioned entity whose name is not dt=<a real date>."""
+
+    def __init__(self, path: Path):
+        super().__init__(
+            f"{path}: day folder name is not dt=YYYY-MM-DD with a real calendar date (rule: partition_folder); "
+            "rename or remove the folder: its files are not loaded until then"
+        )
+        self.path = str(path)
+        self.rule = "partition_folder"
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -70,6 +117,8 @@ class FileResult:
     rows_loaded: int
     rows_quarantined: int
     skipped: bool = False
+    # A file already loaded whose orphan rows were re-judged against changed parents (no new read).
+    revalidated: bool = False
 
     @property
     def reconciles(self) -> bool:
@@ -92,12 +141,21 @@ def raw_table_ddl(entity: Entity) -> str:
     return f"create table if not exists {RAW_SCHEMA}.{entity.raw_table} ({', '.join(cols)})"
 
 
+def orphans_table(entity: Entity) -> str:
+    return f"{RAW_SCHEMA}._orphans_{entity.raw_table}"
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(QUARANTINE_DDL)
     con.execute(AUDIT_DDL)
+    con.execute(REFERENCE_CHECKS_DDL)
     for entity in contract.entities.values():
         con.execute(raw_table_ddl(entity))
+        if entity.partitioned_by_day:
+            con.execute(
+                f"create table if not exists {orphans_table(entity)} as from {RAW_SCHEMA}.{entity.raw_table} limit 0"
+            )
 
 
 def snapshot_file(landing_dir: Path, entity: Entity) -> Path | None:
@@ -116,10 +174,15 @@ def partition_files(landing_dir: Path, entity: Entity) -> list[tuple[dt.date, Pa
         return []
     files = []
     for day_dir in sorted(root.iterdir()):
-        match = PARTITION_DIR.match(day_dir.name)
-        if not day_dir.is_dir() or not match:
+        if not day_dir.is_dir() or not day_dir.name.startswith("dt="):
             continue
-        day = dt.date.fromisoformat(match.group(1))
+        match = PARTITION_DIR.match(day_dir.name)
+        try:
+            day = dt.date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise PartitionFolderError(day_dir)
         files += [(day, p) for p in sorted(day_dir.iterdir()) if p.suffix.lower() in FILE_FORMATS]
     return files
 
@@ -127,7 +190,15 @@ def partition_files(landing_dir: Path, entity: Entity) -> list[tuple[dt.date, Pa
 class Loader:
     """Loads the landing folder into one DuckDB database. One instance per load (one load_id)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, landing_dir: Path, contract: Contract | None = None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        landing_dir: Path,
+        contract: Contract | None = None,
+        optional: frozenset[str] | set[str] | None = None,
+    ):
+        """`optional`: snapshot entities whose export may be missing, beyond the contract's optional ones;
+        by default CSW_OPTIONAL_EXPORTS."""
         self.con = con
         self.landing_dir = landing_dir
         self.contract = contract or load_contract()
@@ -138,19 +209,46 @@ class Loader:
         con.execute("set preserve_insertion_order = false")
         ensure_raw_schema(con, self.contract)
         self._signature: str | None = None
+        self.optional = frozenset(optional_exports() if optional is None else optional)
+        unknown = self.optional - set(self.contract.entities)
+        if unknown:
+            raise ValueError(f"optional exports name entities not in the contract: {sorted(unknown)}")
 
     # -- public -------------------------------------------------------------------------------------
     def load_all(self) -> list[FileResult]:
+        # Fail before loading anything: a missing export or a misnamed day folder.
+        self.require_exports(self.contract.load_order())
+        for entity in self.contract.load_order():
+            if entity.partitioned_by_day:
+                partition_files(self.landing_dir, entity)
         results: list[FileResult] = []
         for entity in self.contract.load_order():
             results += self.load_entity(entity)
         return results
+
+    def missing_exports(self, entities: list[Entity]) -> list[Entity]:
+        """Snapshot entities among these with no export in the landing folder that are not optional."""
+        return [
+            e
+            for e in entities
+            if not e.partitioned_by_day
+            and not e.optional
+            and e.name not in self.optional
+            and snapshot_file(self.landing_dir, e) is None
+        ]
+
+    def require_exports(self, entities: list[Entity]) -> None:
+        """Raise MissingExportError naming every expected export of these entities that is missing."""
+        missing = self.missing_exports(entities)
+        if missing:
+            raise MissingExportError(self.landing_dir, missing)
 
     def load_entity(self, entity: Entity, days: set[dt.date] | None = None, force: bool = False) -> list[FileResult]:
         """Load an entity's new or changed files. For day-partitioned entities `days` limits the load to
         those day folders and `force` reloads their files even when unchanged (a backfill)."""
         if entity.partitioned_by_day:
             return self._load_partitions(entity, days, force)
+        self.require_exports([entity])
         path = snapshot_file(self.landing_dir, entity)
         return [] if path is None else [self._load_snapshot(entity, path)]
 
@@ -223,14 +321,172 @@ class Loader:
                         [reloaded],
                     )
                     self.con.execute(
-                        f"delete from {RAW_SCHEMA}._quarantine where source_file in (select unnest(?))", [reloaded]
+                        f"delete from {RAW_SCHEMA}._quarantine where entity = ? and source_file in (select unnest(?))",
+                        [entity.name, reloaded],
+                    )
+                    self.con.execute(
+                        f"delete from {orphans_table(entity)} where _source_file in (select unnest(?))", [reloaded]
                     )
                 results += self._load_files(entity, chunk)
                 self.con.execute("commit")
             except BaseException:
                 self.con.execute("rollback")
                 raise
+        return results + self._recheck_references(entity)
+
+    # -- orphans of day-partitioned entities -----------------------------------------------------------
+    def _parents_signature(self, entity: Entity) -> str:
+        parents = sorted({c.reference[0] for c in entity.columns if c.reference and c.reference[0] != entity.name})
+        return hashlib.sha256("|".join(f"{p}={self._latest_signature(p)}" for p in parents).encode()).hexdigest()
+
+    def _recheck_references(self, entity: Entity) -> list[FileResult]:
+        """After a parent changed: load the parked orphans whose parents are now there, and quarantine the
+        loaded rows whose parent is gone. Only the parked rows are re-checked for the first; the second is one
+        anti-join over the reference columns. Nothing happens while the parents are unchanged."""
+        con = self.con
+        refs = [(c, self.contract.entities[c.reference[0]], c.reference[1]) for c in entity.columns if c.reference]
+        if not refs or any(parent.name == entity.name for _, parent, _ in refs):
+            return []
+        signature = self._parents_signature(entity)
+        last = con.execute(
+            f"select arg_max(parents_signature, checked_at) from {RAW_SCHEMA}._reference_checks where entity = ?",
+            [entity.name],
+        ).fetchall()[0][0]
+        if last == signature:
+            return []
+        table = f"{RAW_SCHEMA}.{entity.raw_table}"
+        parked = orphans_table(entity)
+        key = quote_ident(entity.key_column.raw_name)
+        cols = ", ".join(quote_ident(c.raw_name) for c in entity.columns)
+        # The first reference a row breaks names its rule, as in _check_references.
+        broken = " ".join(
+            f"when {quote_ident(c.raw_name)} is not null and {quote_ident(c.raw_name)} not in "
+            f"(select {quote_ident(parent.column(pk).raw_name)} from {RAW_SCHEMA}.{parent.raw_table}) "
+            f"then {sql_literal(ORPHAN_RULE + ':' + c.name)}"
+            for c, parent, pk in refs
+        )
+        broken_sql = f"case {broken} end"
+        source_json = (
+            "json_object("
+            + ", ".join(f"{sql_literal(c.name)}, cast({quote_ident(c.raw_name)} as varchar)" for c in entity.columns)
+            + ")"
+        )
+        partition = ", _partition_date" if entity.partitioned_by_day else ""
+        con.execute("begin transaction")
+        try:
+            # Parked orphans, judged again: still orphaned, now a duplicate of a loaded key, or loadable.
+            con.execute(
+                f"""create or replace temp table _rejudged as
+                select _source_file, _source_line, {key} as _key, {broken_sql} as _violations from {parked}"""
+            )
+            # Keys already loaded from another file, and all but the first of a key among the parked rows.
+            con.execute(
+                f"""update _rejudged set _violations = 'duplicate_key:{entity.primary_key}'
+                from (
+                    select _source_file, _source_line from (
+                        select _source_file, _source_line, _key,
+                               row_number() over (partition by _key order by _source_file, _source_line) as n
+                        from _rejudged where _violations is null
+                    )
+                    where n > 1 or _key in (
+                        select {key} from {table} where {key} in (select _key from _rejudged where _violations is null)
+                    )
+                ) as dup
+                where _rejudged._source_file = dup._source_file and _rejudged._source_line = dup._source_line"""
+            )
+            con.execute(
+                f"""create or replace temp table _demoted as
+                select * from (select *, {broken_sql} as _violations from {table}) where _violations is not null"""
+            )
+            # Loadable orphans: into the raw table under this load, out of the quarantine and the parking.
+            con.execute(
+                f"""insert into {table} ({cols}, _source_file, _source_line, _load_id{partition})
+                select {cols}, p._source_file, p._source_line, {sql_literal(self.load_id)}{partition}
+                from {parked} as p inner join _rejudged as r
+                    on p._source_file = r._source_file and p._source_line = r._source_line
+                where r._violations is null"""
+            )
+            # A changed rule (now a duplicate, or another reference broken) replaces the quarantine's.
+            con.execute(
+                f"""update {RAW_SCHEMA}._quarantine as q
+                set rule = split_part(r._violations, ':', 1), column_name = split_part(r._violations, ':', 2),
+                    violations = r._violations
+                from _rejudged as r
+                where q.entity = ? and q.source_file = r._source_file and q.line = r._source_line
+                  and r._violations is not null and q.violations <> r._violations""",
+                [entity.name],
+            )
+            con.execute(
+                f"""delete from {RAW_SCHEMA}._quarantine as q using _rejudged as r
+                where q.entity = ? and q.source_file = r._source_file and q.line = r._source_line
+                  and r._violations is null""",
+                [entity.name],
+            )
+            con.execute(
+                f"""delete from {parked} as p using _rejudged as r
+                where p._source_file = r._source_file and p._source_line = r._source_line
+                  and (r._violations is null or r._violations not like '{ORPHAN_RULE}:%')"""
+            )
+            # Loaded rows whose parent is gone: to the quarantine and the parking, out of the raw table.
+            con.execute(
+                f"""insert into {RAW_SCHEMA}._quarantine
+                select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _source_file, _source_line,
+                       split_part(_violations, ':', 1), split_part(_violations, ':', 2), _violations,
+                       cast({source_json} as varchar), now()
+                from _demoted"""
+            )
+            con.execute(f"insert into {parked} select * exclude (_violations) from _demoted")
+            con.execute(
+                f"""delete from {table} as t using _demoted as d
+                where t._source_file = d._source_file and t._source_line = d._source_line"""
+            )
+            con.execute(
+                """create or replace temp table _moves as
+                select _source_file, sum(readmitted) as readmitted, sum(orphaned) as orphaned from (
+                    select _source_file, 1 as readmitted, 0 as orphaned from _rejudged where _violations is null
+                    union all
+                    select _source_file, 0, 1 from _demoted
+                ) group by 1"""
+            )
+            results = self._audit_moves(entity)
+            moves = con.execute(
+                "select coalesce(sum(readmitted), 0), coalesce(sum(orphaned), 0) from _moves"
+            ).fetchall()
+            con.execute(
+                f"insert into {RAW_SCHEMA}._reference_checks values (?, ?, ?, ?, ?, now())",
+                [self.load_id, entity.name, signature, int(moves[0][0]), int(moves[0][1])],
+            )
+            for name in ("_rejudged", "_demoted", "_moves"):
+                con.execute(f"drop table {name}")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
         return results
+
+    def _audit_moves(self, entity: Entity) -> list[FileResult]:
+        """A new audit row per file in `_moves`: its last counts, readmitted rows moved from quarantined to
+        loaded and newly orphaned rows the other way (the `rows_reconcile` check compares with the tables)."""
+        rows = self.con.execute(
+            f"""insert into {RAW_SCHEMA}._load_audit
+            select {sql_literal(self.load_id)}, a.entity, a.source_file, a.file_sha256, a.encoding, a.rows_read,
+                   a.rows_loaded + m.readmitted - m.orphaned, a.rows_quarantined - m.readmitted + m.orphaned,
+                   a.extra_headers, now(), null
+            from (
+                select entity, source_file, arg_max(file_sha256, loaded_at) as file_sha256,
+                       arg_max(encoding, loaded_at) as encoding, arg_max(rows_read, loaded_at) as rows_read,
+                       arg_max(rows_loaded, loaded_at) as rows_loaded,
+                       arg_max(rows_quarantined, loaded_at) as rows_quarantined,
+                       arg_max(extra_headers, loaded_at) as extra_headers
+                from {RAW_SCHEMA}._load_audit
+                where entity = ? and source_file in (select _source_file from _moves)
+                group by entity, source_file
+            ) as a
+            inner join _moves as m on a.source_file = m._source_file
+            returning source_file, rows_read, rows_loaded, rows_quarantined""",
+            [entity.name],
+        ).fetchall()
+        return [FileResult(entity.name, *row, revalidated=True) for row in sorted(rows)]
 
     # -- one batch of files of one entity ------------------------------------------------------------
     def _load_files(self, entity: Entity, files: list[tuple[dt.date | None, Path, str]]) -> list[FileResult]:
@@ -428,11 +684,19 @@ class Loader:
             select {cols}, _file, _line, {sql_literal(self.load_id)}{partition}
             from _checked where _violations is null"""
         )
+        if entity.partitioned_by_day:
+            # Orphans are kept typed as well, so that a parent arriving later loads them (_recheck_references).
+            con.execute(
+                f"""insert into {orphans_table(entity)} ({cols}, _source_file, _source_line, _load_id{partition})
+                select {cols}, _file, _line, {sql_literal(self.load_id)}{partition}
+                from _checked where _violations like '{ORPHAN_RULE}:%'"""
+            )
+        # The first violation names the rule and column: 'rule:Column' or 'range:Column (max 10000000000)'.
         con.execute(
             f"""insert into {RAW_SCHEMA}._quarantine
             select {sql_literal(self.load_id)}, {sql_literal(entity.name)}, _file, _line,
-                   split_part(split_part(_violations, '; ', 1), ':', 1),
-                   split_part(split_part(_violations, '; ', 1), ':', 2),
+                   regexp_extract(_violations, '^([a-z_]+):', 1),
+                   regexp_extract(_violations, '^[a-z_]+:([^ ;]+)', 1),
                    _violations, coalesce(_raw, cast({source_json} as varchar)), now()
             from _checked where _violations is not null
             union all
@@ -511,13 +775,20 @@ def sql_literal_list(values: list[str]) -> str:
     return "[" + ", ".join(sql_literal(v) for v in values) + "]"
 
 
-def load_landing(database: Path | str, landing_dir: Path, entities: list[str] | None = None) -> list[FileResult]:
-    """Load the landing folder into `database`; returns one result per file (skipped files included)."""
+def load_landing(
+    database: Path | str,
+    landing_dir: Path,
+    entities: list[str] | None = None,
+    optional: frozenset[str] | set[str] | None = None,
+) -> list[FileResult]:
+    """Load the landing folder into `database`; returns one result per file (skipped files included).
+    `optional`: entities whose export may be missing (default: CSW_OPTIONAL_EXPORTS)."""
     contract = load_contract()
     with duckdb.connect(str(database)) as con:
-        loader = Loader(con, landing_dir, contract)
+        loader = Loader(con, landing_dir, contract, optional)
         if entities is None:
             return loader.load_all()
+        loader.require_exports([e for e in contract.load_order() if e.name in entities])
         results: list[FileResult] = []
         for entity in contract.load_order():
             if entity.name in entities:

@@ -6,7 +6,10 @@ schema only ever holds rows that satisfy the contract.
 
 from __future__ import annotations
 
-from cs_warehouse.contract import Column
+import datetime as dt
+from decimal import Decimal
+
+from cs_warehouse.contract import Bound, Column
 
 ZONED_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 NAIVE_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
@@ -155,8 +158,25 @@ def violation_expressions(col: Column, source_type: str) -> list[str]:
         checks.append(f"case when {c} is not null and ({typed}) is null then 'type:{tag}' end")
     if col.enum:
         checks.append(f"case when ({typed}) not in ({_in_list(col.enum)}) then 'enum:{tag}' end")
-    if col.min is not None:
-        checks.append(f"case when ({typed}) < {col.min} then 'range:{tag}' end")
-    if col.max is not None:
-        checks.append(f"case when ({typed}) > {col.max} then 'range:{tag}' end")
+    for op, bound, word in (("<", col.min, "min"), (">", col.max, "max")):
+        if bound is not None:
+            # The rule text names the bound: 'range:Amount (max 10000000000)'.
+            label = f"range:{col.name} ({word} {bound_text(bound)})"
+            checks.append(f"case when ({typed}) {op} {bound_literal(bound)} then {sql_literal(label)} end")
     return checks
+
+
+def bound_text(bound: Bound) -> str:
+    """A bound as the contract and the quarantine show it: 10000000000, 2000-01-01, 2000-01-01T00:00:00+00:00."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return bound.isoformat() if isinstance(bound, dt.date) else str(bound)
+
+
+def bound_literal(bound: Bound) -> str:
+    """The bound as a typed SQL literal (dates and timestamps compare as such, not as text)."""
+    if isinstance(bound, dt.datetime):
+        return f"timestamptz {sql_literal(bound.isoformat())}"
+    if isinstance(bound, dt.date):
+        return f"date {sql_literal(bound.isoformat())}"
+    return str(Decimal(str(bound)))

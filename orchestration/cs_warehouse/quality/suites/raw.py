@@ -82,7 +82,8 @@ def _column_expectations(entity: Entity) -> list:
             expectations.append(
                 gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(col.enum), severity=CRITICAL)
             )
-        if col.min is not None or col.max is not None:
+        # Numeric bounds only: date and timestamp bounds are enforced by the ingestion alone.
+        if col.type in ("integer", "decimal") and (col.min is not None or col.max is not None):
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(column=name, min_value=col.min, max_value=col.max, severity=CRITICAL)
             )
