@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from cs_warehouse import serving
+
 
 def kpi_summary(con: duckdb.DuckDBPyConnection) -> dict:
     """Headline numbers for the latest complete month, read from the marts."""
@@ -38,8 +40,8 @@ def kpi_summary(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def write_summary(warehouse_path: Path, reports_dir: Path) -> dict:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+def write_summary(serving_path: Path, reports_dir: Path) -> dict:
+    with serving.connect(serving_path) as con:
         summary = kpi_summary(con)
     reports_dir.mkdir(parents=True, exist_ok=True)
     (reports_dir / "kpi_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

@@ -1,4 +1,4 @@
--- Every churn with the survey answer attributed to it, free text kept for reading beside the
+-- Every churn with the survey answer attributed to it, free text (masked in staging) kept for reading beside the
 -- distribution in mart_churn_reasons.
 
 with

@@ -11,9 +11,9 @@ renamed as (
         account_id,
         contract_id,
 
-        -- answers
+        -- answers (free text with e-mail addresses, phone numbers and names masked: macros/pii.sql)
         reason_code,
-        free_text,
+        {{ mask_free_text('free_text') }} as free_text,
 
         -- timestamps
         submitted_at

@@ -11,10 +11,11 @@ renamed as (
         organization_id as account_id,
         requester_id as contact_id,
 
-        -- attributes (the subject is free text typed by customers: kept for reading, not for joins)
+        -- attributes (the subject is free text typed by customers, masked like every free text (macros/pii.sql):
+        -- kept for reading, not for joins)
         status as ticket_status,
         priority as ticket_priority,
-        subject as ticket_subject,
+        {{ mask_free_text('subject') }} as ticket_subject,
 
         -- flags
         is_escalated,

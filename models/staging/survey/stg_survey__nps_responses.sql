@@ -11,9 +11,9 @@ renamed as (
         account_id,
         contact_id,
 
-        -- answer
+        -- answer (the comment with e-mail addresses, phone numbers and names masked: macros/pii.sql)
         cast(score as integer) as nps_score,
-        comment as nps_comment,
+        {{ mask_free_text('comment') }} as nps_comment,
 
         -- timestamps (UTC) and the reporting-zone day of the answer
         responded_at,

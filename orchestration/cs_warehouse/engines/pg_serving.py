@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from cs_warehouse import serving
 from cs_warehouse.engines import postgres
 from cs_warehouse.engines.raw_export import postgres_type
 from cs_warehouse.ingestion.validate import quote_ident, sql_literal
@@ -76,7 +77,7 @@ def publish_marts_postgres(source_path: Path, database: str | None = None) -> Se
     try:
         with (
             tempfile.TemporaryDirectory() as tmp,
-            duckdb.connect(str(source_path), read_only=True) as con,
+            serving.connect(source_path) as con,
         ):
             con.execute("set TimeZone = 'UTC'")
             # Loading happens in its own transaction, beside the live schema: readers are not blocked.

@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from cs_warehouse import serving
+
 SCHEMA = "marts"
 TIER_ORDER = {"free": 0, "starter": 1, "standard": 2, "enterprise": 3}
 MILESTONE_ORDER = ("initial_setup", "first_login", "tutorial", "first_key_action")
@@ -346,7 +348,7 @@ def _published_at(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def load_report_data(serving_path: Path) -> ReportData:
-    with duckdb.connect(str(serving_path), read_only=True) as con:
+    with serving.connect(serving_path) as con:
         tables = catalog(con)
         monthly = load_monthly(con) if "mart_kpi_monthly" in tables else []
         complete = [r for r in monthly if r["is_complete"]]

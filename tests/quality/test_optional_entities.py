@@ -1,0 +1,56 @@
+"""An entity a source may leave empty (product_usage_daily) warns only when it shrinks, never for being empty."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from cs_warehouse.contract import load_contract
+from cs_warehouse.quality.runner import run_suite
+from cs_warehouse.quality.suites.raw import raw_suite
+from tests.quality.conftest import write_warehouse
+
+NOW = dt.datetime(2026, 3, 31, 15, tzinfo=dt.UTC)
+CONTRACTS = "create or replace table raw.contracts as select 'K1' as id"
+
+
+def usage_sql(rows: int) -> list[str]:
+    return [
+        CONTRACTS,
+        "create or replace table raw.product_usage_daily (usage_id varchar, contract_id varchar, usage_date date, "
+        "feature varchar, usage_count bigint, usage_duration_secs bigint, error_count bigint, is_beta_feature boolean, "
+        "_load_id varchar)",
+        *(
+            f"insert into raw.product_usage_daily values ('u{i}', 'K1', date '2026-03-01', 'export', 3, 60, 0, false, "
+            "'L1')"
+            for i in range(rows)
+        ),
+    ]
+
+
+def test_empty_usage_counts_fail_nothing_but_counts_that_stop_arriving_warn(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    suite = raw_suite(load_contract().entities["product_usage_daily"])
+    db = write_warehouse(tmp_path / "wh.duckdb", usage_sql(0))
+    empty = run_suite(suite, db, history_dir=tmp_path / "no_history", now=NOW)
+    assert empty.outcomes, "the suite ran no expectation"
+    assert not empty.failures(critical=True) and not empty.failures(critical=False)
+
+    write_warehouse(db, usage_sql(4))
+    assert not run_suite(suite, db, history_dir=history, now=NOW).failures(critical=False)
+    write_warehouse(db, usage_sql(0))
+    stopped = run_suite(suite, db, history_dir=history, now=NOW)
+    [dropped] = stopped.failures(critical=False)
+    assert dropped.expectation == "expect_table_row_count_to_be_between" and dropped.observed_value == 0
+    assert not stopped.failures(critical=True)
+
+
+def test_an_empty_export_of_a_required_entity_is_critical(tmp_path: Path) -> None:
+    db = write_warehouse(tmp_path / "wh.duckdb", [CONTRACTS.replace("select 'K1' as id", "select * from (select "
+        "'K1' as id, 'A1' as account_id) where false")])  # fmt: skip
+    [empty] = [
+        f
+        for f in run_suite(raw_suite(load_contract().entities["contracts"]), db, now=NOW).failures(critical=True)
+        if f.expectation == "expect_table_row_count_to_be_between"
+    ]
+    assert empty.observed_value == 0
