@@ -75,9 +75,9 @@ def failure_reasons(run_id: str, instance: dg.DagsterInstance) -> list[str]:
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 severity = evaluation.severity.value if evaluation.severity else "ERROR"
-                reasons.append(
-                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed ({severity})"
-                )
+                reason = f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed ({severity})"
+                message = evaluation.metadata.get("message")  # the publish gates say which numbers failed
+                reasons.append(f"{reason}: {message.value}" if message is not None else reason)
     return reasons or ["the run failed before any step reported why; see the run in the Dagster UI"]
 
 
