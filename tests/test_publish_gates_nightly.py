@@ -138,14 +138,20 @@ def test_absurd_contract_values_stop_the_publish(night: Path) -> None:
     items, contracts = landing / "contract_items.csv", landing / "contracts.csv"
     good_items, good_contracts = items.read_bytes(), contracts.read_bytes()
 
-    def huge_amount(rows: list[dict]) -> None:
-        rows[0]["Amount"] = "1000000000000"
+    forever_id: list[str] = []
 
-    def forever(rows: list[dict]) -> None:
+    def forever(rows: list[dict]) -> None:  # the second contract runs from 1900-01-01 to 9999-12-31
         rows[1]["StartDate"], rows[1]["EndDate"] = "1900-01-01", "9999-12-31"
+        forever_id.append(rows[1]["Id"])
 
-    rewrite_csv(items, huge_amount)
+    def huge_amount_and_forever_lines(rows: list[dict]) -> None:
+        rows[0]["Amount"] = "1000000000000"
+        for row in rows:
+            if row["ContractId"] == forever_id[0]:  # its lines start with it and follow its end
+                row["StartDate"], row["EndDate"] = "1900-01-01", ""
+
     rewrite_csv(contracts, forever)
+    rewrite_csv(items, huge_amount_and_forever_lines)
     before, mrr_before = serving_sha(night), published_mrr(night)
 
     success, reasons = run_night(night)
