@@ -454,8 +454,10 @@ def accept(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cs_warehouse.defs.ingestion import SNAPSHOT_ENTITIES
+    from cs_warehouse.contract import load_contract
     from cs_warehouse.settings import Settings
+
+    snapshots = [e.name for e in load_contract().load_order() if not e.partitioned_by_day]
 
     parser = argparse.ArgumentParser(prog="python -m cs_warehouse.gates", description="Publish gates.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -468,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = accept(
             args.subject, args.reason, settings.warehouse_path, settings.serving_path,
-            [e.name for e in SNAPSHOT_ENTITIES], by=args.by,
+            snapshots, by=args.by,
         )  # fmt: skip
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
