@@ -2,7 +2,8 @@
 
 One session fixture generates 40 accounts x 6 months (seed 3), runs the first night and publishes; each
 test copies landing, warehouse, quality history and serving copy into its own folder. A night costs one to
-four minutes here, so the tests share that first night and run as few nights as the cases need; the gate
+four minutes here, so the tests share that first night and run as few nights as the cases need (the two
+broken-export cases run in one folder and share the night that publishes the good exports again); the gate
 arithmetic itself is tested on hand-made numbers in test_gate_arithmetic.py.
 """
 
@@ -98,49 +99,40 @@ def rewrite_csv(path: Path, change: Callable[[list[dict]], None]) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def test_a_partial_accounts_export_stops_the_publish_two_nights_in_a_row(night: Path) -> None:
+def partial_accounts_nights(night: Path, before: str) -> None:
+    """Case 1: accounts.csv cut at half its bytes, mid-row; two nights in a row."""
     accounts = night / "landing" / "accounts.csv"
     good = accounts.read_bytes()
     cut = good[: len(good) // 2]
     assert not cut.endswith(b"\n")  # cut in the middle of a row
     accounts.write_bytes(cut)
-    before, mrr_before = serving_sha(night), published_mrr(night)
-
     for _bad_night in range(2):  # the baseline is the published 40 accounts, not the last load
         success, reasons = run_night(night)
         assert not success
         assert serving_sha(night) == before
         gates = gate_reasons(reasons)
+        print(*gates, sep="\n")
         accounts_gate = [r for r in gates if r.startswith("check publish_gate on raw/accounts failed (ERROR)")]
         assert len(accounts_gate) == 1, reasons
         # The generated export has 40 accounts; the first half of its bytes holds fewer than 30 whole rows.
         rows_now = int(accounts_gate[0].split("accounts: ")[1].split(" rows")[0])
         assert rows_now < 30
-        assert (
-            f"accounts: {rows_now} rows vs 40 published ({(rows_now / 40 - 1) * 100:+.1f} %, limit -10.0 %)"
-            in (accounts_gate[0])
-        )
+        expected = f"accounts: {rows_now} rows vs 40 published ({(rows_now / 40 - 1) * 100:+.1f} %, limit -10.0 %)"
+        assert expected in accounts_gate[0]
         # Contracts of the missing accounts are orphans: quarantined, and a revenue entity must have none.
-        assert any(
-            r.startswith("check publish_gate on raw/contracts failed") and "rows quarantined" in r for r in gates
-        )
-        print(*gates, sep="\n")
-
+        contracts_gate = [r for r in gates if r.startswith("check publish_gate on raw/contracts failed")]
+        assert len(contracts_gate) == 1 and "rows quarantined" in contracts_gate[0]
     accounts.write_bytes(good)
-    success, reasons = run_night(night)
-    assert success, reasons
-    assert serving_sha(night) != before
-    assert published_mrr(night) == mrr_before  # the same export as the published night: the same MRR
 
 
-def test_absurd_contract_values_stop_the_publish(night: Path) -> None:
-    landing = night / "landing"
-    items, contracts = landing / "contract_items.csv", landing / "contracts.csv"
-    good_items, good_contracts = items.read_bytes(), contracts.read_bytes()
-
+def absurd_contract_night(night: Path, before: str) -> tuple[bytes, bytes]:
+    """Case 2: one contract item Amount = 10^12, and a contract (with its lines) 1900-01-01 -> 9999-12-31.
+    Returns the good contract and contract item exports."""
+    items, contracts = night / "landing" / "contract_items.csv", night / "landing" / "contracts.csv"
+    good = contracts.read_bytes(), items.read_bytes()
     forever_id: list[str] = []
 
-    def forever(rows: list[dict]) -> None:  # the second contract runs from 1900-01-01 to 9999-12-31
+    def forever(rows: list[dict]) -> None:
         rows[1]["StartDate"], rows[1]["EndDate"] = "1900-01-01", "9999-12-31"
         forever_id.append(rows[1]["Id"])
 
@@ -152,13 +144,13 @@ def test_absurd_contract_values_stop_the_publish(night: Path) -> None:
 
     rewrite_csv(contracts, forever)
     rewrite_csv(items, huge_amount_and_forever_lines)
-    before, mrr_before = serving_sha(night), published_mrr(night)
-
     success, reasons = run_night(night)
     assert not success
     assert serving_sha(night) == before
     gates = gate_reasons(reasons)
     print(*gates, sep="\n")
+    # The accounts export is the good one again: its gate passes.
+    assert not [r for r in gates if r.startswith("check publish_gate on raw/accounts")]
     # Where ingestion bounds the values (contract min/max), the rows are quarantined and the revenue
     # entities' gate stops the night; where it lets them through, the marts' bounds and MRR gate do.
     quarantined = [r for r in gates if r.startswith("check publish_gate on raw/contract") and "quarantined" in r]
@@ -170,12 +162,20 @@ def test_absurd_contract_values_stop_the_publish(night: Path) -> None:
         assert re.search(
             r"MRR (\d{4}-\d{2}): [\d,]+ vs [\d,]+ published for \1 \(\+\d+\.\d %, limit \+20\.0 %\)", marts[0]
         )
+    return good
 
-    items.write_bytes(good_items)
-    contracts.write_bytes(good_contracts)
+
+def test_broken_exports_never_publish_and_the_good_exports_publish_again(night: Path) -> None:
+    """Both cases in one folder, so one restoring night serves both (a night costs minutes here)."""
+    before, mrr_before = serving_sha(night), published_mrr(night)
+    partial_accounts_nights(night, before)
+    good_contracts, good_items = absurd_contract_night(night, before)
+    (night / "landing" / "contracts.csv").write_bytes(good_contracts)
+    (night / "landing" / "contract_items.csv").write_bytes(good_items)
     success, reasons = run_night(night)
     assert success, reasons
-    assert serving_sha(night) != before and published_mrr(night) == mrr_before
+    assert serving_sha(night) != before
+    assert published_mrr(night) == mrr_before  # the same exports as the published night: the same MRR
 
 
 def test_an_accepted_real_change_publishes_once(night: Path, capsys: pytest.CaptureFixture[str]) -> None:
