@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
 
-.PHONY: help venv lock run nightly backfill data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -42,6 +42,9 @@ nightly: $(STAMP)  ## Run the nightly build on the current landing folder
 backfill: $(STAMP)  ## Re-run the nightly build over past event days: make backfill FROM=2026-03-01 TO=2026-03-03
 	$(BIN)/dbt parse --quiet
 	$(BIN)/python -m cs_warehouse backfill --from $(FROM) --to $(TO)
+
+accept-change: $(STAMP)  ## Let a real change the publish gates stopped publish once: make accept-change ENTITY=accounts REASON="..."
+	$(BIN)/python -m cs_warehouse.gates accept "$(ENTITY)" --reason "$(REASON)"
 
 data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1]
 	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \

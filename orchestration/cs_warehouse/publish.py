@@ -149,7 +149,12 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> N
         con.execute(f"comment on column {target}.{quote_ident(column)} is {sql_literal(text)}")
 
 
-def publish_serving_copy(warehouse_path: Path, serving_path: Path, run_id: str | None = None) -> PublishResult:
+def publish_serving_copy(
+    warehouse_path: Path, serving_path: Path, run_id: str | None = None, baseline_entities: list[str] = ()
+) -> PublishResult:
+    """Copy the marts; `baseline_entities`: the snapshot raw tables whose row counts the gates compare with."""
+    from cs_warehouse.gates import snapshot_row_counts
+
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(serving_path.parent)
     staging_path = temp_path(serving_path)
@@ -170,9 +175,11 @@ def publish_serving_copy(warehouse_path: Path, serving_path: Path, run_id: str |
                     con.execute(f"create table {target} as select * from wh.{target}")
                     _copy_comments(con, schema, table)
                     tables[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchall()[0][0]
+            baseline = {"row_counts": snapshot_row_counts(con, list(baseline_entities), catalog="wh")}
             con.execute(
-                "create table main._publication as select ? as published_at, ? as run_id, ? as tables_json",
-                [published_at, run_id, json.dumps(tables)],
+                "create table main._publication as "
+                "select ? as published_at, ? as run_id, ? as tables_json, ? as baseline_json",
+                [published_at, run_id, json.dumps(tables), json.dumps(baseline)],
             )
             con.execute("detach wh")
             con.execute("checkpoint")

@@ -165,9 +165,9 @@ def run_failure(run_id: str, instance: dg.DagsterInstance) -> tuple[list[str], R
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 severity = evaluation.severity.value if evaluation.severity else "ERROR"
-                reasons.append(
-                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed ({severity})"
-                )
+                reason = f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed ({severity})"
+                message = evaluation.metadata.get("message")  # the publish gates say which numbers failed
+                reasons.append(f"{reason}: {message.value}" if message is not None else reason)
         elif event.event_type_value == "PIPELINE_FAILURE":
             error = getattr(event.event_specific_data, "error", None)
             if error is not None:

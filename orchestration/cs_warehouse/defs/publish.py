@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cs_warehouse.defs.dbt import dbt_models
+from cs_warehouse.defs.ingestion import SNAPSHOT_ENTITIES
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.settings import Settings
 
@@ -16,11 +17,17 @@ SERVING_KEY = dg.AssetKey(["serving", "marts"])
     deps=MART_KEYS,
     kinds={"duckdb"},
     description="Read-only copy of the marts for BI (warehouse/serving/cs_marts.duckdb), swapped atomically "
-    "after the marts and their critical checks passed. A failed night leaves the previous copy in place.",
+    "after the marts, their critical checks and the publish gates passed. A failed night leaves the previous copy "
+    "in place.",
 )
 def serving_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = Settings.from_env()
-    result = publish_serving_copy(settings.warehouse_path, settings.serving_path, run_id=context.run_id)
+    result = publish_serving_copy(
+        settings.warehouse_path,
+        settings.serving_path,
+        run_id=context.run_id,
+        baseline_entities=[e.name for e in SNAPSHOT_ENTITIES],
+    )
     return dg.MaterializeResult(
         metadata={
             "serving_path": dg.MetadataValue.path(str(result.serving_path)),
