@@ -11,6 +11,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
+# pytest on both cores (pytest-xdist, the dev extra), tests that share a generated dataset on one worker
+# (tests/conftest.py); a plain serial run where pytest-xdist is not installed.
+PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadgroup")
 
 .PHONY: help venv lock run nightly backfill data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
@@ -65,11 +68,11 @@ test: $(STAMP) browser lint test-session test-ravenstack test-semantic  ## Every
 # tests read that build.
 test-session: $(STAMP)
 	$(BIN)/dbt parse --quiet
-	eval "$$(scripts/postgres.sh)" && CSW_REQUIRE_ENGINE_LEGS=1 $(BIN)/python -m pytest -q -m "not spark"
+	eval "$$(scripts/postgres.sh)" && CSW_REQUIRE_ENGINE_LEGS=1 $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not spark"
 
 test-python: $(STAMP)  ## pytest without the engine legs
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m pytest -q -m "not spark and not postgres"
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not spark and not postgres"
 
 # The standard dataset of tests/conftest.py (STANDARD): keep the two in step.
 test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a small generated dataset

@@ -14,8 +14,9 @@ the environment the build ran with). The fixtures are read-only: a test that wri
 - `usage_build`: USAGE (40 accounts, 2 months, dense events), the usage models: the usage checks recompute
   every account-day in pandas, so the history is kept short.
 
-Tests that share a fixture carry `pytest.mark.xdist_group(<fixture name>)` (set below for every test that
-requests one), so that under `pytest -n 2 --dist loadgroup` one worker builds each dataset once.
+Under `pytest -n 2 --dist loadgroup` (make test) the tests that share a dataset run on one worker, so each
+dataset is still built once: `pytest_collection_modifyitems` below marks every test that requests one of
+these fixtures with `xdist_group(<fixture name>)`, and every other test with its file's name.
 """
 
 from __future__ import annotations
@@ -163,14 +164,26 @@ def usage_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return build
 
 
-SHARED = ("standard_build", "revenue_build", "usage_build", "engine_workspace")
+SHARED = ("standard_build", "revenue_build", "usage_build")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for `pytest -n 2 --dist loadgroup`: a test that reads a session dataset runs where that dataset
+    is built (the engine legs ask for theirs at run time, so they are named here); every other test stays
+    with its file, whose module fixtures are then built once."""
     for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
         shared = [name for name in SHARED if name in getattr(item, "fixturenames", ())]
         if shared:
-            item.add_marker(pytest.mark.xdist_group(shared[0] if shared[0] != "engine_workspace" else "standard_build"))
+            group = shared[0]
+        elif path.startswith("tests/engines/"):
+            group = "standard_build"
+        elif path.startswith("tests/generator/"):
+            group = "generator"  # its conftest's session fixtures
+        else:
+            group = path
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
