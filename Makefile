@@ -13,7 +13,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 TEST_DIR := $(CURDIR)/build/test
 # pytest on both cores (pytest-xdist, the dev extra), tests that share a generated dataset on one worker
 # (tests/conftest.py); a plain serial run where pytest-xdist is not installed.
-PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadgroup")
+PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadfile")
 
 .PHONY: help venv lock run nightly backfill data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 

@@ -14,13 +14,13 @@ the environment the build ran with). The fixtures are read-only: a test that wri
 - `usage_build`: USAGE (40 accounts, 2 months, dense events), the usage models: the usage checks recompute
   every account-day in pandas, so the history is kept short.
 
-Under `pytest -n 2 --dist loadgroup` (make test) the tests that share a dataset run on one worker, so each
-dataset is still built once: `pytest_collection_modifyitems` below marks every test that requests one of
-these fixtures with `xdist_group(<fixture name>)`, and every other test with its file's name.
+Under `pytest -n 2` (make test) the tests that share a dataset run on one worker, so each dataset is still
+built once: the scheduler below groups the test files by the dataset fixture their source names.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -167,23 +167,29 @@ def usage_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 SHARED = ("standard_build", "revenue_build", "usage_build")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `pytest -n 2 --dist loadgroup`: a test that reads a session dataset runs where that dataset
-    is built (the engine legs ask for theirs at run time, so they are named here); every other test stays
-    with its file, whose module fixtures are then built once."""
-    for item in items:
-        path = item.path.relative_to(ROOT).as_posix()
-        shared = [name for name in SHARED if name in getattr(item, "fixturenames", ())]
-        if shared:
-            group = shared[0]
-        elif path.startswith("tests/engines/"):
-            group = "standard_build"
-        elif path.startswith("tests/generator/"):
-            group = "generator"  # its conftest's session fixtures
-        else:
-            group = path
-        item.add_marker(pytest.mark.xdist_group(group))
+@functools.cache
+def test_group(path: str) -> str:
+    """The pytest-xdist group of a test file: the first session dataset its source names (the engine legs'
+    `engine_workspace` is the standard build), the generator's folder as one (its conftest's session
+    fixtures), else the file itself (its module fixtures are then built once)."""
+    if path.startswith("tests/generator/"):
+        return "generator"
+    source = (ROOT / path).read_text(encoding="utf-8") if (ROOT / path).is_file() else ""
+    source = source.replace("engine_workspace", "standard_build")
+    return next((name for name in SHARED if name in source), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`pytest -n 2 --dist loadfile` (make test): files are sent to the workers by `test_group`, so the tests
+    that share a dataset run on one worker and each dataset is still built once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DatasetScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return test_group(nodeid.split("::", 1)[0])
+
+    return DatasetScheduling(config, log)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
