@@ -52,7 +52,9 @@ data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=
 
 ravenstack: $(STAMP)  ## Import ../shared/datasets/ravenstack through mappings/ravenstack.yml, then dbt build on it
 	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
-	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
+	@# its own dbt target folder: `make test` runs this beside pytest, whose Dagster tests read target/
+	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb DBT_TARGET_PATH=$(CURDIR)/build/ravenstack/target \
+		DBT_LOG_PATH=$(CURDIR)/build/ravenstack/logs $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
 
 test-ravenstack: ravenstack  ## RavenStack through its mapping, reconciled, then dbt build (bridge tests included) on it
 
@@ -60,7 +62,9 @@ dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dbt parse --quiet
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m cs_warehouse.definitions
 
-test: $(STAMP) browser lint test-session test-ravenstack test-semantic  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data, the PostgreSQL leg
+test: $(STAMP) browser lint  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data, the PostgreSQL leg
+	@# side by side: pytest leaves part of the second core idle; each part's output is printed when it ends
+	$(MAKE) --no-print-directory --output-sync=target -j 3 test-session test-ravenstack test-semantic
 
 # `make test`'s one pytest session: every test but the Spark leg, the PostgreSQL leg included. The session
 # builds the standard dataset once (tests/conftest.py `standard_build`: the whole `dbt build` that
