@@ -192,6 +192,16 @@ def pytest_xdist_make_scheduler(config, log):
     return DatasetScheduling(config, log)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: the summary goes to the controller
+        session.config.workeroutput["dbt_summaries"] = list(_DBT_SUMMARIES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    _DBT_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("dbt_summaries", []))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     for line in _DBT_SUMMARIES:
         terminalreporter.write_line(line)
