@@ -15,7 +15,8 @@ the environment the build ran with). The fixtures are read-only: a test that wri
   every account-day in pandas, so the history is kept short.
 
 Under `pytest -n 2` (make test) the tests that share a dataset run on one worker, so each dataset is still
-built once: the scheduler below groups the test files by the dataset fixture their source names.
+built once: the scheduler below groups the test files by the dataset fixture their source names. A new test
+only takes the fixture as an argument (`def test_x(standard_build: Build)`); nothing else to register.
 """
 
 from __future__ import annotations
