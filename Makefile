@@ -11,8 +11,11 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR := $(CURDIR)
 # The test warehouse and its landing data live apart from the one `make run` builds.
 TEST_DIR := $(CURDIR)/build/test
+# pytest on both cores (pytest-xdist, the dev extra), tests that share a generated dataset on one worker
+# (tests/conftest.py); a plain serial run where pytest-xdist is not installed.
+PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadfile")
 
-.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -52,7 +55,9 @@ data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=
 
 ravenstack: $(STAMP)  ## Import datasets/ravenstack (vendored) through mappings/ravenstack.yml, then dbt build on it
 	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
-	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
+	@# its own dbt target folder: `make test` runs this beside pytest, whose Dagster tests read target/
+	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb DBT_TARGET_PATH=$(CURDIR)/build/ravenstack/target \
+		DBT_LOG_PATH=$(CURDIR)/build/ravenstack/logs $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
 
 test-ravenstack: ravenstack  ## RavenStack through its mapping, reconciled, then dbt build (bridge tests included) on it
 
@@ -60,15 +65,27 @@ dev: $(STAMP)  ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dbt parse --quiet
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m cs_warehouse.definitions
 
-test: $(STAMP) browser lint test-python test-dbt test-ravenstack test-semantic test-postgres  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data
+test: $(STAMP) browser lint  ## Everything that checks the project: ruff, sqlfluff, pytest, dbt build on test data, the PostgreSQL leg
+	@# side by side: pytest leaves part of the second core idle; each part's output is printed when it ends
+	$(MAKE) --no-print-directory --output-sync=target -j 3 test-session test-ravenstack test-semantic
 
-test-python: $(STAMP)
+# `make test`'s one pytest session: every test but the Spark leg, the PostgreSQL leg included. The session
+# builds the standard dataset once (tests/conftest.py `standard_build`: the whole `dbt build` that
+# test-dbt runs, on the same dataset, its node count printed at the end); the PostgreSQL leg and the KPI
+# tests read that build.
+test-session: $(STAMP)
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m pytest -q -m "not spark and not postgres"
+	eval "$$(scripts/postgres.sh)" && CSW_REQUIRE_ENGINE_LEGS=1 $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not spark"
 
+test-python: $(STAMP)  ## pytest without the engine legs
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not spark and not postgres"
+
+# The standard dataset of tests/conftest.py (STANDARD): keep the two in step.
 test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a small generated dataset; no warning may fail
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
-	$(BIN)/python -m cs_warehouse.generator --out $(TEST_DIR)/landing --accounts 60 --months 15 --seed 7 --end-date 2026-09-30
+	$(BIN)/python -m cs_warehouse.generator --out $(TEST_DIR)/landing --accounts 200 --months 15 --seed 7 \
+		--end-date 2026-09-30 --events-per-user-day 0.25
 	CSW_LANDING_DIR=$(TEST_DIR)/landing CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/python -m cs_warehouse load > $(TEST_DIR)/load.log
 	CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2026-09-30"}'
 	@# A clean generated build raises no warning: no dbt test ends `warn`, no GX warning fails (docs/quality.md).

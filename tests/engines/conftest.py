@@ -1,5 +1,6 @@
-"""Shared builds for the engine tests: one small generated dataset, ingested into DuckDB once per session
-and built there with dbt; each engine leg copies its raw schema from that warehouse and builds on its own."""
+"""Shared builds for the engine tests: the session's standard dataset (tests/conftest.py `standard_build`),
+ingested into DuckDB and built there with dbt once per session; each engine leg copies its raw schema from
+that warehouse and builds on its own."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from cs_warehouse.settings import PROJECT_DIR
+from tests.conftest import STANDARD, Build
 
-AS_OF = "2026-09-30"
-DATASET = ["--accounts", "40", "--months", "14", "--seed", "3", "--end-date", AS_OF]
+AS_OF = STANDARD.end_date
 BIN = Path(sys.executable).parent
 # A whole dbt build of the project on the small dataset takes well under a minute on DuckDB and PostgreSQL
 # and a few minutes on local Spark; the bound only stops a hung engine from hanging CI.
@@ -54,23 +55,13 @@ class Workspace:
 
 
 @pytest.fixture(scope="session")
-def engine_workspace(tmp_path_factory) -> Workspace:
-    """The DuckDB reference: generated landing data, ingested and built with every dbt test."""
+def engine_workspace(tmp_path_factory, standard_build: Build) -> Workspace:
+    """The DuckDB reference: the standard dataset, ingested and built with every dbt test (read here, never
+    written: the legs only read its raw schema and marts)."""
     root = tmp_path_factory.mktemp("engines")
-    env = dict(os.environ)
-    env.update(
-        {
-            "CSW_LANDING_DIR": str(root / "landing"),
-            "CSW_DUCKDB_PATH": str(root / "warehouse.duckdb"),
-            "CSW_SPARK_DIR": str(root / "spark"),
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "PYTHONPATH": str(PROJECT_DIR / "orchestration"),
-        }
-    )
-    env.pop("CSW_DBT_TARGET", None)
-    workspace = Workspace(root, env)
-    workspace.run(sys.executable, "-m", "cs_warehouse.generator", "--out", str(root / "landing"), *DATASET)
-    workspace.run(sys.executable, "-m", "cs_warehouse", "load")
-    workspace.dbt_build("dev")
-    yield workspace
+    env = dict(standard_build.env)
+    env.update({"CSW_SPARK_DIR": str(root / "spark")})
+    env.pop("DBT_TARGET_PATH", None)
+    env.pop("DBT_LOG_PATH", None)
+    yield Workspace(root, env)
     shutil.rmtree(root / "spark", ignore_errors=True)

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from _contract_checks import violations
+
 from conftest import END, manifest, read_csv
 
 JST = timezone(timedelta(hours=9))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 from _contract_checks import violations
-from conftest import manifest, read_csv
 from test_contract_conformance import CSV_ENTITIES
+
+from conftest import manifest, read_csv
 
 
 def test_messy_csv_counts_match_the_manifest(messy_dir: Path, contract: dict) -> None:

@@ -9,60 +9,23 @@ the AUC is computed here from those pairs (Mann-Whitney), never read from mart_h
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from cs_warehouse.generator import generate
+from tests.conftest import STANDARD, Build
 
-ROOT = Path(__file__).resolve().parents[2]
-END = dt.date(2026, 6, 30)
+END = dt.date.fromisoformat(STANDARD.end_date)
 LEAD = pd.Timedelta(days=60)
 GRACE = pd.Timedelta(days=30)
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("health_signal")
-    landing = tmp / "landing"
-    generate(landing, accounts=200, months=15, seed=7, end_date=END, events_per_user_day=0.25)
-    env = dict(os.environ)
-    env.update(
-        CSW_DUCKDB_PATH=str(tmp / "wh.duckdb"),
-        CSW_LANDING_DIR=str(landing),
-        DBT_TARGET_PATH=str(tmp / "target"),
-        DBT_LOG_PATH=str(tmp / "logs"),
-        PYTHONPATH=str(ROOT / "orchestration"),
-    )
-    dbt = str(Path(sys.executable).parent / "dbt")
-    _run([sys.executable, "-m", "cs_warehouse", "load"], env)
-    # one dbt invocation (seeds and models, no tests): parsing dominates on a small dataset
-    _run(
-        [
-            dbt,
-            "build",
-            "--quiet",
-            "--select",
-            "+mart_health_score_daily",
-            "--exclude-resource-type",
-            "test",
-            "unit_test",
-            "--vars",
-            f'{{as_of_date: "{END}"}}',
-        ],
-        env,
-    )
-    return landing, tmp / "wh.duckdb"
+def built(standard_build: Build) -> tuple[Path, Path]:
+    """The session's standard dataset (tests/conftest.py): 200 accounts over 15 months."""
+    return standard_build.landing, standard_build.warehouse
 
 
 def _outcomes(landing: Path) -> pd.DataFrame:

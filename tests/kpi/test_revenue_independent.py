@@ -6,10 +6,6 @@ landing CSVs alone (docs/kpis.md read literally): logo churn, NRR-12 and churn b
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -17,36 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_warehouse.generator import generate
+from tests.conftest import REVENUE, Build
 
 REPO = Path(__file__).resolve().parents[2]
-END = date(2025, 12, 31)
-AS_OF = "2025-12-31"
+AS_OF = REVENUE.end_date
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("revenue")
-    landing = root / "landing"
-    generate(landing, accounts=250, months=30, seed=20240401, end_date=END, events_per_user_day=0.0)
-    env = {
-        **os.environ,
-        "CSW_LANDING_DIR": str(landing),
-        "CSW_DUCKDB_PATH": str(root / "wh.duckdb"),
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "PYTHONPATH": str(REPO / "orchestration"),
-    }
-    subprocess.run([sys.executable, "-m", "cs_warehouse", "load"], env=env, cwd=REPO, check=True, capture_output=True)
-    dbt = REPO / ".venv" / "bin" / "dbt"
-    build = subprocess.run(
-        [str(dbt), "build", "--vars", f"{{as_of_date: '{AS_OF}'}}", "--select",
-         "+mart_kpi_monthly", "+mart_mrr_movements", "+path:models/marts/revenue", "stg_crm__product_lines",
-         "--exclude", "test_type:unit", "--indirect-selection", "cautious"],
-        env=env, cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-3000:]
-    return landing, root / "wh.duckdb"
+def built(revenue_build: Build) -> tuple[Path, Path]:
+    """The session's revenue dataset (tests/conftest.py): 250 accounts over 30 months, the revenue marts."""
+    return revenue_build.landing, revenue_build.warehouse
 
 
 def month_starts(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:

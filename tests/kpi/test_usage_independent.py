@@ -9,60 +9,26 @@ time to first action per user from the registration day, censored by the days ob
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from cs_warehouse.generator import generate
+from tests.conftest import USAGE, Build
 
 ROOT = Path(__file__).resolve().parents[2]
-END = dt.date(2026, 2, 28)
+END = dt.date.fromisoformat(USAGE.end_date)
 TZ = "Asia/Tokyo"
 SYSTEM_EVENTS = {"Email Sent", "Background Job Finished"}
 GAP = pd.Timedelta(minutes=30)
 CAP = pd.Timedelta(hours=24)
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("usage_independent")
-    landing = tmp / "landing"
-    generate(landing, accounts=40, months=2, seed=23, end_date=END, events_per_user_day=1.0)
-    env = dict(os.environ)
-    env.update(
-        CSW_DUCKDB_PATH=str(tmp / "wh.duckdb"),
-        CSW_LANDING_DIR=str(landing),
-        DBT_TARGET_PATH=str(tmp / "target"),
-        DBT_LOG_PATH=str(tmp / "logs"),
-        PYTHONPATH=str(ROOT / "orchestration"),
-    )
-    dbt = str(Path(sys.executable).parent / "dbt")
-    _run([sys.executable, "-m", "cs_warehouse", "load"], env)
-    _run([dbt, "seed", "--quiet"], env)
-    _run(
-        [
-            dbt,
-            "run",
-            "--quiet",
-            "--select",
-            "+path:models/intermediate/usage",
-            "mart_time_to_first_action_user",
-            "--vars",
-            f'{{as_of_date: "{END}"}}',
-        ],
-        env,
-    )
-    return landing, tmp / "wh.duckdb"
+def built(usage_build: Build) -> tuple[Path, Path]:
+    """The session's usage dataset (tests/conftest.py): 40 accounts over two months, dense events."""
+    return usage_build.landing, usage_build.warehouse
 
 
 def _query(db: Path, sql: str) -> pd.DataFrame:
