@@ -1,4 +1,4 @@
-"""Suites for the public marts (KPI_SPEC.md "Public tables"), one function per mart.
+"""Suites for the public marts (docs/kpis.md, "Public tables"), one function per mart.
 
 Critical = a number BI must not show (broken keys, impossible values, a bridge or reconciliation that
 does not hold); warning = worth a look (row count jumped, data older than expected). Reconciliations are
@@ -261,7 +261,7 @@ def customer_360() -> Suite:
     )
 
 
-# Columns named as fractions (KPI_SPEC.md: rates are 0.0427, not 4.27). Net revenue churn goes below zero
+# Columns named as fractions (docs/kpis.md: rates are 0.0427, not 4.27). Net revenue churn goes below zero
 # when expansion outgrows churn, and a login rate above one means more active users than seats: not fractions.
 FRACTION_SUFFIXES = ("_rate", "_share", "stickiness")
 NOT_FRACTIONS = frozenset({"net_revenue_churn_rate", "login_rate"})
