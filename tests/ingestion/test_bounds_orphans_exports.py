@@ -16,7 +16,7 @@ from cs_warehouse.contract import parse_contract
 from cs_warehouse.defs.ingestion import reconciliation_problems
 from cs_warehouse.ingestion.load import MissingExportError, PartitionFolderError, load_landing
 from cs_warehouse.runs import pending_event_days
-from tests.landing_factory import CSV_FILES, event, write_events, write_minimal_landing
+from tests.landing_factory import CSV_FILES, event, write_events
 
 UTC = dt.UTC
 ITEMS_HEADER = "Id,ContractId,PlanId,Quantity,Amount,StartDate,EndDate\n"
@@ -25,16 +25,6 @@ CONTRACTS_HEADER = (
     "CancellationDate__c,PreviousContractId__c,CurrencyIsoCode\n"
 )
 EVENTS_FILE = "product_events/dt=2024-03-02/part-0.parquet"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    return write_minimal_landing(tmp_path / "landing")
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse.duckdb"
 
 
 def physical(db: Path, entity: str, source_file: str) -> tuple[int, int]:

@@ -22,7 +22,6 @@ from cs_warehouse.ingestion import readers
 from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.ingestion.validate import MAX_FIELD_CHARS
-from tests.landing_factory import write_minimal_landing
 
 ACCOUNTS_HEADER = "Id,Name,ParentId,Industry,BillingState,NumberOfEmployees,Segment__c,OwnerId,CreatedDate\n"
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -30,16 +29,6 @@ JST = dt.timezone(dt.timedelta(hours=9))
 
 def account(i: int, name: str | None = None) -> str:
     return f"A{i:03d},{name or f'会社{i}'},,IT,東京都,5,smb,U001,2024-02-01T10:00:00+09:00\n"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    return write_minimal_landing(tmp_path / "landing")
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse.duckdb"
 
 
 def load(db: Path, landing: Path, entities: list[str], source_file: str, physical_rows: int) -> tuple[int, int]:

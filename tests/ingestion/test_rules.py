@@ -11,20 +11,10 @@ import pytest
 from cs_warehouse.defs.ingestion import reconciliation_problems
 from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.ingestion.readers import UnreadableFileError
-from tests.landing_factory import event, write_events, write_minimal_landing
+from tests.landing_factory import event, write_events
 
 ACCOUNTS_HEADER = "Id,Name,ParentId,Industry,BillingState,NumberOfEmployees,Segment__c,OwnerId,CreatedDate\n"
 GOOD_ACCOUNT = "A001,株式会社サンプル,,製造,東京都,120,mid_market,U001,2024-02-01T10:00:00+09:00\n"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    return write_minimal_landing(tmp_path / "landing")
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse.duckdb"
 
 
 def quarantine(db: Path, entity: str) -> list[tuple]:

@@ -1,4 +1,5 @@
-"""An entity a source may leave empty (product_usage_daily) warns only when it shrinks, never for being empty."""
+"""An entity a source may leave empty (product_usage_daily) fails no check for being empty; counts that stop
+arriving are the publish gates' business (a volume drop vs the published night), not a GX warning."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from cs_warehouse.contract import load_contract
+from cs_warehouse.gates import load_gate_config, volume_finding
 from cs_warehouse.quality.runner import run_suite
 from cs_warehouse.quality.suites.raw import raw_suite
 from tests.quality.conftest import write_warehouse
@@ -28,21 +30,21 @@ def usage_sql(rows: int) -> list[str]:
     ]
 
 
-def test_empty_usage_counts_fail_nothing_but_counts_that_stop_arriving_warn(tmp_path: Path) -> None:
+def test_empty_usage_counts_fail_nothing_but_counts_that_stop_arriving_stop_the_publish(tmp_path: Path) -> None:
     history = tmp_path / "history"
     suite = raw_suite(load_contract().entities["product_usage_daily"])
     db = write_warehouse(tmp_path / "wh.duckdb", usage_sql(0))
-    empty = run_suite(suite, db, history_dir=tmp_path / "no_history", now=NOW)
+    empty = run_suite(suite, db, history_dir=history, now=NOW)
     assert empty.outcomes, "the suite ran no expectation"
     assert not empty.failures(critical=True) and not empty.failures(critical=False)
 
-    write_warehouse(db, usage_sql(4))
+    write_warehouse(db, usage_sql(40))
     assert not run_suite(suite, db, history_dir=history, now=NOW).failures(critical=False)
-    write_warehouse(db, usage_sql(0))
-    stopped = run_suite(suite, db, history_dir=history, now=NOW)
-    [dropped] = stopped.failures(critical=False)
-    assert dropped.expectation == "expect_table_row_count_to_be_between" and dropped.observed_value == 0
-    assert not stopped.failures(critical=True)
+    # 40 rows published, none tonight: the volume gate with the shipped limits stops the publish.
+    limit = load_gate_config().volume("product_usage_daily")
+    dropped = volume_finding("product_usage_daily", 0, 40, limit)
+    assert dropped is not None and dropped.observed == {"rows": 0, "published_rows": 40}
+    assert "0 rows vs 40 published (-100.0 %" in dropped.message
 
 
 def test_an_empty_export_of_a_required_entity_is_critical(tmp_path: Path) -> None:
