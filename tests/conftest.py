@@ -21,6 +21,7 @@ only takes the fixture as an argument (`def test_x(standard_build: Build)`); not
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -29,12 +30,16 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from cs_warehouse.generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
+# The reporting day of the in-process nightly tests (CSW_AS_OF_DATE): fixed once per session, so the
+# nights of one test compute the same day's KPIs even when the session runs past midnight in Tokyo.
+REPORTING_DAY = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()
 DBT = str(Path(sys.executable).parent / "dbt")
 
 

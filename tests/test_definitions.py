@@ -26,3 +26,14 @@ def test_definitions_load_with_the_nightly_job_and_its_schedule() -> None:
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/mart_mrr_movements", "not_null_mart_mrr_movements_mrr_end") in checks
     assert ("raw/accounts", "rows_reconcile") in checks
+
+
+def test_the_nightly_builds_the_configured_reporting_day(monkeypatch) -> None:
+    from cs_warehouse.defs.dbt import nightly_build_args
+    from cs_warehouse.settings import Settings
+
+    monkeypatch.delenv("CSW_AS_OF_DATE", raising=False)
+    assert "--vars" not in nightly_build_args(Settings.from_env())
+    monkeypatch.setenv("CSW_AS_OF_DATE", "2026-03-31")
+    args = nightly_build_args(Settings.from_env())
+    assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31"}'

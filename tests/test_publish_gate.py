@@ -13,6 +13,7 @@ import pytest
 from cs_warehouse.fingerprint import differences, warehouse_fingerprints
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.runs import partition_range_tags, pending_event_days
+from tests.conftest import REPORTING_DAY
 from tests.landing_factory import write_minimal_landing
 
 
@@ -98,6 +99,7 @@ def nightly_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSW_SERVING_PATH", str(tmp_path / "serving" / "cs_marts.duckdb"))
     monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("CSW_QUALITY_HISTORY_DIR", str(tmp_path / "quality_history"))
+    monkeypatch.setenv("CSW_AS_OF_DATE", REPORTING_DAY)
     monkeypatch.setenv("CSW_GX_DOCS_DIR", str(tmp_path / "gx_docs"))
     return tmp_path
 

@@ -25,6 +25,7 @@ import pytest
 
 from cs_warehouse.gates import main as gates_main
 from cs_warehouse.runs import failure_reasons, partition_range_tags, pending_event_days
+from tests.conftest import REPORTING_DAY
 
 COPIED = ("landing", "warehouse.duckdb", "quality_history", "serving")
 
@@ -37,6 +38,7 @@ def env_vars(env: Path) -> dict[str, str]:
         "CSW_REPORTS_DIR": str(env / "reports"),
         "CSW_QUALITY_HISTORY_DIR": str(env / "quality_history"),
         "CSW_GX_DOCS_DIR": str(env / "gx_docs"),
+        "CSW_AS_OF_DATE": REPORTING_DAY,
     }
 
 

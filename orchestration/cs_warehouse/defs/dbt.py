@@ -58,7 +58,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         context.log.info(f"Event-key tests: {key_scope.describe()} ({key_scope.reason})")
     after_load = key_scope.after_load if key_scope is not None else None
     with _environment(KEY_TEST_ENV, after_load or ""):
-        invocation = dbt.cli(NIGHTLY_BUILD_ARGS, context=context)
+        invocation = dbt.cli(nightly_build_args(settings), context=context)
     try:
         yield from invocation.stream()
         if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
@@ -70,6 +70,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         release_in_process_dbt_handles()
+
+
+def nightly_build_args(settings: Settings) -> list[str]:
+    """The nightly's dbt command. With CSW_AS_OF_DATE set, dbt's `as_of_date` is that day (the reporting day
+    the freshness checks use too), so a night that runs past midnight, or a re-run the next day, computes the
+    same day's KPIs; unset, dbt takes today in the reporting time zone."""
+    if settings.quality_as_of_date is None:
+        return list(NIGHTLY_BUILD_ARGS)
+    as_of = dt.date.fromisoformat(settings.quality_as_of_date).isoformat()
+    return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps({"as_of_date": as_of})]
 
 
 def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
