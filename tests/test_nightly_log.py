@@ -24,14 +24,18 @@ def raw__product_events(ingest_exports: int) -> int:
 
 
 @dg.asset
-def dbt_models(raw__product_events: int) -> int:
+def publish_gate_exports(raw__product_events: int) -> int:
+    return raw__product_events
+
+
+@dg.asset
+def dbt_models(publish_gate_exports: int) -> int:
     raise ValueError("model broke")
 
 
 def test_the_log_file_holds_the_whole_run_and_the_terminal_a_line_per_stage_and_failure(tmp_path: Path) -> None:
-    defs = dg.Definitions(
-        assets=[ingest_exports, raw__product_events, dbt_models], jobs=[dg.define_asset_job("nightly")]
-    )
+    assets = [ingest_exports, raw__product_events, publish_gate_exports, dbt_models]
+    defs = dg.Definitions(assets=assets, jobs=[dg.define_asset_job("nightly")])
     run_id = str(uuid.uuid4())
     path = log_path(tmp_path / "warehouse" / "cs_warehouse.duckdb", run_id)
     terminal = io.StringIO()
@@ -44,12 +48,17 @@ def test_the_log_file_holds_the_whole_run_and_the_terminal_a_line_per_stage_and_
 
     assert not result.success
     assert path == tmp_path / "warehouse" / "logs" / f"nightly-{run_id}.log"
-    # two steps of ingestion make one line; the failed step one more
+    # two steps of ingestion make one line, a step of no named stage is named, the failed step one more line
     lines = terminal.getvalue().splitlines()
-    assert [re.sub(r"^\s+\d+s\s+", "", line) for line in lines] == ["ingestion", "dbt", "dbt_models failed"]
+    assert [re.sub(r"^\s+\d+s\s+", "", line) for line in lines] == [
+        "ingestion",
+        "publish_gate_exports",
+        "dbt",
+        "dbt_models failed",
+    ]
     text = path.read_text(encoding="utf-8")
     assert "read 3 files" in text
     assert "model broke" in text
-    for step in ("ingest_exports", "raw__product_events", "dbt_models"):
+    for step in ("ingest_exports", "raw__product_events", "publish_gate_exports", "dbt_models"):
         assert re.search(rf"DEBUG .* - {step} - STEP_START", text), step
     assert run_id in text

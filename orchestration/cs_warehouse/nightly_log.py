@@ -37,7 +37,8 @@ def log_path(warehouse_path: Path, run_id: str) -> Path:
 
 
 class ProgressHandler(logging.Handler):
-    """Prints a line when a step of a new stage starts and when a step fails; ignores every other record."""
+    """Prints a line when a step of a new stage starts (a step of no named stage: its key) and when a step
+    fails; ignores every other record."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(logging.DEBUG)
@@ -52,9 +53,11 @@ class ProgressHandler(logging.Handler):
         if event is None or not step_key:
             return
         line = None
-        if event.event_type_value == "STEP_START" and stage_of(step_key) != self.stage:
-            self.stage = stage_of(step_key)
-            line = self.stage
+        # a step outside the named stages (a publish gate before dbt, say) is named by its key
+        label = stage_of(step_key) if stage_of(step_key) != "other" else step_key
+        if event.event_type_value == "STEP_START" and label != self.stage:
+            self.stage = label
+            line = label
         elif event.event_type_value == "STEP_FAILURE":
             line = f"{step_key} failed"
         if line is not None:
