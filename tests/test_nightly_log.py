@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import uuid
@@ -30,6 +31,7 @@ def publish_gate_exports(raw__product_events: int) -> int:
 
 @dg.asset
 def dbt_models(publish_gate_exports: int) -> int:
+    print("1 of 2 START sql table model marts.m")  # dagster-dbt writes dbt's output to stdout
     raise ValueError("model broke")
 
 
@@ -39,7 +41,11 @@ def test_the_log_file_holds_the_whole_run_and_the_terminal_a_line_per_stage_and_
     run_id = str(uuid.uuid4())
     path = log_path(tmp_path / "warehouse" / "cs_warehouse.duckdb", run_id)
     terminal = io.StringIO()
-    with nightly_loggers(path, run_id, terminal) as setup, dg.DagsterInstance.ephemeral() as instance:
+    with (
+        nightly_loggers(path, run_id, terminal) as setup,
+        dg.DagsterInstance.ephemeral() as instance,
+        contextlib.redirect_stdout(setup["file"]),
+    ):
         result = (
             defs.resolve_job_def("nightly")
             .with_logger_defs(setup["logger_defs"])
@@ -58,6 +64,7 @@ def test_the_log_file_holds_the_whole_run_and_the_terminal_a_line_per_stage_and_
     ]
     text = path.read_text(encoding="utf-8")
     assert "read 3 files" in text
+    assert "1 of 2 START sql table model marts.m" in text
     assert "model broke" in text
     for step in ("ingest_exports", "raw__product_events", "publish_gate_exports", "dbt_models"):
         assert re.search(rf"DEBUG .* - {step} - STEP_START", text), step

@@ -15,6 +15,7 @@ and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -112,13 +113,14 @@ def run_nightly(
     log_file = log_path(settings.warehouse_path, run_id)
     print(f"Nightly run {run_id}; the full log: {log_file}", flush=True)
     with dagster_instance() as instance, nightly_loggers(log_file, run_id) as logging_setup:
-        result = job.with_logger_defs(logging_setup["logger_defs"]).execute_in_process(
-            run_config=logging_setup["run_config"],
-            instance=instance,
-            tags=run_tags,
-            run_id=run_id,
-            raise_on_error=False,
-        )
+        with contextlib.redirect_stdout(logging_setup["file"]):
+            result = job.with_logger_defs(logging_setup["logger_defs"]).execute_in_process(
+                run_config=logging_setup["run_config"],
+                instance=instance,
+                tags=run_tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
         status = {"run_id": result.run_id, "success": result.success, "event_days": list(tags.values())}
         if abandoned:
             status["killed_runs_marked_failed"] = abandoned

@@ -1,6 +1,7 @@
-"""Where an in-process nightly run (the CLI's `run`, `nightly`, `backfill`) logs: Dagster's and dbt's whole log
-into one file per run, `<warehouse folder>/logs/nightly-<run id>.log`; on the terminal one line per stage
-reached (ingestion, dbt, gx_checks, publish, report) and per failed step, with the seconds since the start."""
+"""Where an in-process nightly run (the CLI's `run`, `nightly`, `backfill`) logs: Dagster's and dbt's whole
+log, dbt's output included, into one file per run, `<warehouse folder>/logs/nightly-<run id>.log`; on the
+terminal one line per stage reached (ingestion, dbt, gx_checks, publish, report) and per failed step, with the
+seconds since the start."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ class ProgressHandler(logging.Handler):
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(logging.DEBUG)
-        self.stream = stream
+        # the terminal as it is now: while the run writes, stdout is redirected into the log file
+        self.stream = stream if stream is not None else sys.stdout
         self.started = time.monotonic()
         self.stage: str | None = None
 
@@ -61,8 +63,7 @@ class ProgressHandler(logging.Handler):
         elif event.event_type_value == "STEP_FAILURE":
             line = f"{step_key} failed"
         if line is not None:
-            stream = self.stream or sys.stdout
-            print(f"  {time.monotonic() - self.started:6.0f}s  {line}", file=stream, flush=True)
+            print(f"  {time.monotonic() - self.started:6.0f}s  {line}", file=self.stream, flush=True)
 
 
 def _python_logger(name: str, handler: logging.Handler) -> logging.Logger:
@@ -76,11 +77,13 @@ def _python_logger(name: str, handler: logging.Handler) -> logging.Logger:
 @contextmanager
 def nightly_loggers(path: Path, run_id: str, stream: IO[str] | None = None) -> Iterator[dict[str, Any]]:
     """The job's logger definitions (`JobDefinition.with_logger_defs`) and the run config that selects them,
-    in place of Dagster's console logger; the log file is closed on leaving."""
+    in place of Dagster's console logger, and `file`, the log file's stream: redirect stdout into it while
+    the run executes (dagster-dbt writes dbt's output to stdout). The file is closed on leaving."""
     import dagster as dg
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.FileHandler(path, encoding="utf-8")
+    file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115  (closed in the finally below)
+    file_handler = logging.StreamHandler(file)
     file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
     progress = ProgressHandler(stream)
 
@@ -96,8 +99,10 @@ def nightly_loggers(path: Path, run_id: str, stream: IO[str] | None = None) -> I
         yield {
             "logger_defs": {FILE_LOGGER: file_logger, PROGRESS_LOGGER: progress_logger},
             "run_config": {"loggers": {FILE_LOGGER: {}, PROGRESS_LOGGER: {}}},
+            "file": file,
         }
     finally:
         file_handler.close()
+        file.close()
         for name in ("file", "progress"):
             logging.getLogger(f"cs_warehouse.nightly.{name}.{run_id}").handlers = []
