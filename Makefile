@@ -49,9 +49,9 @@ backfill: $(STAMP)  ## Re-run the nightly build over past event days: make backf
 accept-change: $(STAMP)  ## Let a real change the publish gates stopped publish once: make accept-change ENTITY=accounts REASON="..."
 	$(BIN)/python -m cs_warehouse.gates accept "$(ENTITY)" --reason "$(REASON)"
 
-data: $(STAMP)  ## Generate landing data: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1]
+data: $(STAMP)  ## Generate landing data into an empty folder: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1] [FORCE=1]
 	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \
-		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy}
+		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy} $${FORCE:+--force}
 
 ravenstack: $(STAMP)  ## Import datasets/ravenstack (vendored) through mappings/ravenstack.yml, then dbt build on it
 	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack

@@ -37,3 +37,29 @@ def test_the_nightly_builds_the_configured_reporting_day(monkeypatch) -> None:
     monkeypatch.setenv("CSW_AS_OF_DATE", "2026-03-31")
     args = nightly_build_args(Settings.from_env())
     assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31"}'
+
+
+def test_dbt_project_preparation_finds_the_virtualenv_dbt_without_it_on_path(monkeypatch, tmp_path) -> None:
+    """`make dev` with no activated virtualenv: dagster-dbt's `dbt parse` looks dbt up on PATH only."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+
+    from cs_warehouse.dbt_project import WarehousePreparer
+    from cs_warehouse.settings import dbt_executable
+
+    venv_dbt = Path(sys.executable).parent / "dbt"
+    assert venv_dbt.exists()
+    bare_path = os.pathsep.join([str(tmp_path), "/usr/bin", "/bin"])
+    monkeypatch.setenv("PATH", bare_path)
+    assert shutil.which("dbt") is None
+    assert dbt_executable() == str(venv_dbt)
+
+    found: list[str | None] = []
+    monkeypatch.setattr(DagsterDbtProjectPreparer, "prepare", lambda self, project: found.append(shutil.which("dbt")))
+    WarehousePreparer().prepare(object())
+    assert found == [str(venv_dbt)]
+    assert os.environ["PATH"] == bare_path

@@ -15,11 +15,14 @@ and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
+import uuid
 from pathlib import Path
 
+from cs_warehouse.nightly_log import log_path, nightly_loggers
 from cs_warehouse.settings import PROJECT_DIR, Settings
 
 LOCKED_COMMANDS = ("run", "nightly", "backfill", "load")
@@ -106,8 +109,18 @@ def run_nightly(
 
     job = defs.resolve_job_def("nightly_build")
     run_tags = {**tags, **(cli_run_tags(lock_file) if lock_file else {})}
-    with dagster_instance() as instance:
-        result = job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False)
+    run_id = str(uuid.uuid4())
+    log_file = log_path(settings.warehouse_path, run_id)
+    print(f"Nightly run {run_id}; the full log: {log_file}", flush=True)
+    with dagster_instance() as instance, nightly_loggers(log_file, run_id) as logging_setup:
+        with contextlib.redirect_stdout(logging_setup["file"]):
+            result = job.with_logger_defs(logging_setup["logger_defs"]).execute_in_process(
+                run_config=logging_setup["run_config"],
+                instance=instance,
+                tags=run_tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
         status = {"run_id": result.run_id, "success": result.success, "event_days": list(tags.values())}
         if abandoned:
             status["killed_runs_marked_failed"] = abandoned
@@ -115,6 +128,7 @@ def run_nightly(
             status["reasons"] = report_failed_run(result.run_id, instance, command=command)
             for reason in status["reasons"]:
                 print(f"  - {reason}", file=sys.stderr)
+            print(f"The full log: {log_file}", file=sys.stderr)
     write_run_status(settings.reports_dir, status)
     return result.success
 

@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
-from cs_warehouse.settings import PROJECT_DIR, Settings
+from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable
+
+
+@contextmanager
+def _dbt_on_path() -> Iterator[None]:
+    """PATH with the folder of `dbt_executable()` in front, for as long as the block runs."""
+    folder = str(Path(dbt_executable()).parent)
+    before = os.environ.get("PATH")
+    if folder == "." or folder in (before or "").split(os.pathsep):
+        yield
+        return
+    os.environ["PATH"] = os.pathsep.join(p for p in (folder, before) if p)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = before
+
+
+class WarehousePreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's `dbt parse` preparation, run with the dbt of `dbt_executable()`: dagster-dbt looks dbt up
+    on PATH only, which lacks it when the virtualenv is not activated (`make dev`)."""
+
+    def prepare(self, project: DbtProject) -> None:
+        with _dbt_on_path():
+            super().prepare(project)
 
 
 def dbt_target_path() -> Path:
@@ -29,7 +59,7 @@ def build_dbt_project(settings: Settings | None = None) -> DbtProject:
     # The manifest is produced by `dbt parse` (make run/test do it); build it here only when missing so
     # that the definitions load in a fresh checkout, and in `dagster dev` where it follows every edit.
     if not project.manifest_path.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
-        project.preparer.prepare(project)
+        WarehousePreparer().prepare(project)
     return project
 
 

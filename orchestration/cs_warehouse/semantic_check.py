@@ -23,12 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cs_warehouse.settings import PROJECT_DIR
-
-
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
+from cs_warehouse.settings import PROJECT_DIR, dbt_executable
 
 
 def parse_project(project_dir: Path, target_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -42,7 +37,7 @@ def parse_project(project_dir: Path, target_dir: Path) -> subprocess.CompletedPr
         "DBT_PARTIAL_PARSE": "false",
     }
     return subprocess.run(
-        [_dbt_executable(), "parse", "--project-dir", str(project_dir), "--no-use-colors"],
+        [dbt_executable(), "parse", "--project-dir", str(project_dir), "--no-use-colors"],
         env=env,
         capture_output=True,
         text=True,

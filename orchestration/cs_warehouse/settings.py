@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def dbt_executable() -> str:
+    """The dbt beside this interpreter: the environment that runs Dagster also runs dbt, whether or not its
+    folder is on PATH (a virtualenv that is not activated); else the `dbt` on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def duckdb_memory_limit() -> str:

@@ -13,22 +13,9 @@ import os
 import time
 from pathlib import Path
 
+from cs_warehouse.nightly_log import stage_of
+
 START = time.perf_counter()
-
-
-def stage_of(step_key: str) -> str:
-    """The stage a Dagster step belongs to, for the per-stage table."""
-    if step_key in ("ingest_exports", "raw__product_events") or step_key.endswith("rows_reconcile"):
-        return "ingestion"
-    if step_key == "dbt_models":
-        return "dbt"
-    if step_key.startswith("gx_"):
-        return "gx_checks"
-    if step_key.startswith("serving"):
-        return "publish"
-    if step_key.startswith("reports"):
-        return "report"
-    return "other"
 
 
 def step_timings(instance, run_id: str) -> tuple[dict[str, dict], dict[str, float]]:

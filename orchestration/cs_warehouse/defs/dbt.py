@@ -4,10 +4,8 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import Settings, profile_output
+from cs_warehouse.settings import Settings, dbt_executable, profile_output
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -139,11 +137,9 @@ def release_in_process_dbt_handles() -> None:
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt beside this interpreter: the environment that runs Dagster also runs dbt, PATH or not.
-    executable = Path(sys.executable).parent / "dbt"
     return DbtCliResource(
         project_dir=dbt_project,
         profiles_dir=str(dbt_project.profiles_dir),
         target=dbt_project.target,
-        dbt_executable=str(executable) if executable.exists() else "dbt",
+        dbt_executable=dbt_executable(),
     )

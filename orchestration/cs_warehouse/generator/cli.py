@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
+from pathlib import Path
 
 from .core import DEFAULT_EVENTS_PER_USER_DAY, EVENT_FORMATS, generate
 
@@ -14,7 +16,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m cs_warehouse.generator",
         description="Write a deterministic synthetic landing folder (CRM/support/survey CSVs, product events).",
     )
-    p.add_argument("--out", required=True, help="landing folder to write")
+    p.add_argument("--out", required=True, help="landing folder to write: missing or empty unless --force")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out folder: the files the generator writes are replaced, "
+        "product_events/ as a whole, any other file is left in place",
+    )
     p.add_argument("--accounts", type=int, required=True, help="number of CRM accounts (incl. ~10%% prospects)")
     p.add_argument("--months", type=int, required=True, help="months of history ending at --end-date")
     p.add_argument("--seed", type=int, required=True)
@@ -37,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    out = Path(args.out)
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        print(
+            f"cs_warehouse.generator: {out} is not empty; nothing written. Generate into a missing or empty "
+            "folder (`make data CSW_LANDING_DIR=...`), or overwrite with --force (`make data FORCE=1`): the "
+            "generator's files are replaced, other files stay.",
+            file=sys.stderr,
+        )
+        return 2
     summary = generate(
         args.out,
         accounts=args.accounts,

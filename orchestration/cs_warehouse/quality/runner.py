@@ -32,7 +32,11 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
@@ -175,7 +179,7 @@ def _context(docs_dir: Path | None) -> Any:
     rewrite a shared project config.
     """
     if docs_dir is None:
-        return gx.get_context(mode="ephemeral")
+        return _quiet(gx.get_context(mode="ephemeral"))
     stores_dir = docs_dir / "_stores"
 
     def store(kind: str, sub: str) -> dict[str, Any]:
@@ -206,7 +210,13 @@ def _context(docs_dir: Path | None) -> Any:
         },
         analytics_enabled=False,
     )
-    return gx.get_context(mode="ephemeral", project_config=config)
+    return _quiet(gx.get_context(mode="ephemeral", project_config=config))
+
+
+def _quiet(context: Any) -> Any:
+    """No progress bars on stderr: a nightly's terminal shows its stages, its log file the rest."""
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
 
 
 def _validate(context: Any, engine: str, warehouse_path: Path, part: Part, suite: gx.ExpectationSuite) -> Any:
