@@ -25,7 +25,6 @@ import pytest
 
 from cs_warehouse.fingerprint import differences, warehouse_fingerprints
 from cs_warehouse.runs import partition_range_tags, pending_event_days
-from tests.conftest import REPORTING_DAY
 from tests.landing_factory import event, write_events, write_minimal_landing
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -81,7 +80,6 @@ def configure(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSW_SERVING_PATH", str(root / "serving" / "cs_marts.duckdb"))
     monkeypatch.setenv("CSW_REPORTS_DIR", str(root / "reports"))
     monkeypatch.setenv("CSW_QUALITY_HISTORY_DIR", str(root / "quality_history"))
-    monkeypatch.setenv("CSW_AS_OF_DATE", REPORTING_DAY)
     monkeypatch.setenv("CSW_GX_DOCS_DIR", str(root / "gx_docs"))
 
 
