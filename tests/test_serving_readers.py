@@ -108,3 +108,17 @@ def test_summary_and_report_read_the_new_publication_while_an_old_connection_is_
         assert report.published_at != NIGHT_1_PUBLISHED_AT
         assert report.published_at == json.loads((copy.parent / "publish_status.json").read_text())["published_at"]
         assert night_of(old) == 1
+
+
+def test_sqlalchemy_lists_the_columns_of_a_published_mart(published: tuple[Path, Path]) -> None:
+    """BI dataset editors (Superset, through duckdb-engine) list a table's columns with SQLAlchemy's inspector."""
+    import sqlalchemy as sa
+
+    _, copy = published
+    engine = sa.create_engine(f"duckdb:///{copy}?access_mode=read_only", poolclass=sa.pool.NullPool)
+    inspector = sa.inspect(engine)
+    assert "mart_mrr_movements" in inspector.get_table_names(schema="marts")
+    columns = {c["name"]: c["type"] for c in inspector.get_columns("mart_mrr_movements", schema="marts")}
+    assert list(columns) == ["month", "is_complete", "account_id", "mrr_start", "mrr_end", "movement"]
+    assert isinstance(columns["month"], sa.Date) and isinstance(columns["is_complete"], sa.Boolean)
+    engine.dispose()
