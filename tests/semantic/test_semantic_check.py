@@ -11,7 +11,7 @@ import yaml
 from cs_warehouse.semantic_check import label_issues, validate
 from cs_warehouse.settings import PROJECT_DIR
 
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/data")
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 
 
 def _copy_project(dest: Path) -> Path:
