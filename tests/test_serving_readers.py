@@ -17,7 +17,8 @@ NIGHT_1_PUBLISHED_AT = "2026-09-29T17:00:00+00:00"
 
 
 def make_warehouse(path: Path, night: int, mrr_per_account: int) -> None:
-    """Marts for one complete month: three accounts of `mrr_per_account` each, one of them churned."""
+    """Marts for one complete month: three accounts of `mrr_per_account` each, one of them churned (August),
+    and the running month (September), in the movements and in the monthly KPI table that summarises them."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
         con.execute(f"create or replace table marts.night as select {night} as night")
@@ -28,6 +29,12 @@ def make_warehouse(path: Path, night: int, mrr_per_account: int) -> None:
             f"(date '2026-08-01', true, 'a3', {mrr_per_account}, 0, 'churn'), "
             f"(date '2026-09-01', false, 'a1', {mrr_per_account}, 0, 'churn')"
             ") as t(month, is_complete, account_id, mrr_start, mrr_end, movement)"
+        )
+        con.execute(
+            "create or replace table marts.mart_kpi_monthly as select * from (values "
+            f"(date '2026-08-01', true, {2 * mrr_per_account}, {24 * mrr_per_account}, 2, 1 / 3), "
+            "(date '2026-09-01', false, 0, 0, 0, null)"
+            ") as t(month, is_complete, mrr, arr, paying_accounts, logo_churn_rate)"
         )
 
 

@@ -11,32 +11,26 @@ from cs_warehouse import serving
 
 
 def kpi_summary(con: duckdb.DuckDBPyConnection) -> dict:
-    """Headline numbers for the latest complete month, read from the marts."""
+    """Headline numbers of the latest complete month, as mart_kpi_monthly publishes them (no KPI is
+    recomputed here: the summary and the BI tools read the same cells)."""
     row = con.execute(
         """
-        with monthly as (
-            select month,
-                   sum(mrr_end) as mrr,
-                   count(*) filter (where mrr_end > 0) as paying_accounts,
-                   count(*) filter (where mrr_start > 0) as accounts_at_start,
-                   count(*) filter (where movement = 'churn') as churned_accounts
-            from marts.mart_mrr_movements
-            where is_complete
-            group by month
-        )
-        select month, mrr, paying_accounts, accounts_at_start, churned_accounts
-        from monthly order by month desc limit 1
+        select month, mrr, arr, paying_accounts, logo_churn_rate
+        from marts.mart_kpi_monthly
+        where is_complete
+        order by month desc
+        limit 1
         """
     ).fetchall()
     if not row:
         return {"month": None}
-    month, mrr, paying, at_start, churned = row[0]
+    month, mrr, arr, paying, logo_churn_rate = row[0]
     return {
         "month": month.isoformat(),
         "mrr_jpy": float(mrr),
-        "arr_jpy": float(mrr) * 12,
+        "arr_jpy": float(arr),
         "paying_accounts": paying,
-        "logo_churn_rate": (churned / at_start) if at_start else None,
+        "logo_churn_rate": float(logo_churn_rate) if logo_churn_rate is not None else None,
     }
 
 
