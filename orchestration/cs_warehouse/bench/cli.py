@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from cs_warehouse.bench.proc import Measured, run_measured
-from cs_warehouse.bench.report import render_markdown
+from cs_warehouse.bench.report import MEASUREMENTS, NIGHTS, render_markdown
 from cs_warehouse.settings import PROJECT_DIR
 
 # Accounts per million events at 12 months and 1.3 events per user-day (measured: 200 accounts gave 845k).
@@ -138,7 +138,7 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
     peer_script = PROJECT_DIR / "benchmarks" / "peer_pandas_usage.py"
     if not full.ok:
         # everything but the pandas script reads the warehouse the full build left half-built
-        for key in ("incremental", "raw_scan", "dbt_usage"):
+        for key in ("incremental", "idle", "raw_scan", "dbt_usage"):
             out[key] = {"measured": SKIPPED}
         peer = measure("peer_pandas", [sys.executable, str(peer_script), "--landing", str(landing),
                                        "--out", str(state / "peer")], env, state, budget_mib, timeout)  # fmt: skip
@@ -148,6 +148,10 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
                           child("cs_warehouse.bench.nightly", "--out", str(state / "incremental.json")),
                           env, state, budget_mib, timeout)  # fmt: skip
     out["incremental"] = {"measured": incremental.as_dict(), "timings": read_json(state / "incremental.json")}
+    # A night with nothing new: the same landing folder again. Its time is the night's fixed cost.
+    idle = measure("idle_build", child("cs_warehouse.bench.nightly", "--out", str(state / "idle.json")),
+                   env, state, budget_mib, timeout)  # fmt: skip
+    out["idle"] = {"measured": idle.as_dict(), "timings": read_json(state / "idle.json")}
 
     scan = measure("raw_scan", child("cs_warehouse.bench.scan", "--database", env["CSW_DUCKDB_PATH"],
                                      "--out", str(state / "scan.json")), env, state, budget_mib, timeout)  # fmt: skip
@@ -215,13 +219,15 @@ def summarise(repeats: list[dict]) -> dict:
         return [r[key]["measured"]["cpu_seconds"] if r[key]["measured"]["ok"] else None for r in repeats]
 
     summary: dict = {}
-    for key in ("full", "incremental", "raw_scan", "peer_pandas", "dbt_usage"):
+    for key in MEASUREMENTS:
+        if not all(key in r for r in repeats):  # a measurement added after an earlier run was recorded
+            continue
         summary[key] = {"wall_seconds": med(wall(key)), "peak_mib": med(peak(key)), "cpu_seconds": med(cpu(key)),
                         "ok_runs": sum(r[key]["measured"]["ok"] for r in repeats)}  # fmt: skip
     summary["raw_scan"]["query_seconds"] = med(
         [(r["raw_scan"].get("result") or {}).get("query_seconds") for r in repeats]
     )
-    for key in ("full", "incremental"):
+    for key in (k for k in NIGHTS if k in summary):
         stages: dict[str, list] = {}
         nodes: dict[str, list] = {}
         for r in repeats:
