@@ -11,8 +11,8 @@
    count before -> after; for mart_kpi_monthly each KPI by month, before -> after, unchanged cells left out.
 
 Without production state the build and the diff are skipped with a line saying so (lint still runs).
-`python -m cs_warehouse.pr_check [--base REF] [--state DIR] [--warehouse FILE] [--out DIR]`; exit 1 when a
-lint or the build fails.
+`python -m cs_warehouse.pr_check [--base REF] [--state DIR] [--warehouse FILE] [--out DIR] [--project-dir DIR]`;
+exit 1 when a lint or the build fails.
 """
 
 from __future__ import annotations
@@ -52,45 +52,45 @@ class Report:
         return all(passed for _, passed, _ in self.lint) and self.build_ok is not False
 
 
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+def _git(project: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"pr-check: git {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
 
 
-def changed_files(base: str) -> list[str]:
+def changed_files(project: Path, base: str) -> list[str]:
     """Files changed between the merge base with `base` and the working tree (deleted files left out)."""
-    merge_base = _git("merge-base", base, "HEAD").strip()
-    tracked = _git("diff", "--name-only", "--diff-filter=ACMR", merge_base).split()
-    untracked = _git("ls-files", "--others", "--exclude-standard").split()
+    merge_base = _git(project, "merge-base", base, "HEAD").strip()
+    tracked = _git(project, "diff", "--name-only", "--diff-filter=ACMR", merge_base).split()
+    untracked = _git(project, "ls-files", "--others", "--exclude-standard").split()
     return sorted(set(tracked) | set(untracked))
 
 
-def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[bool, str]:
-    done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+def _run(command: list[str], project: Path, env: dict[str, str] | None = None) -> tuple[bool, str]:
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
     return done.returncode == 0, tail
 
 
-def lint(files: list[str]) -> list[tuple[str, bool, str]]:
+def lint(project: Path, files: list[str]) -> list[tuple[str, bool, str]]:
     bin_dir = Path(sys.executable).parent
     python = [f for f in files if f.endswith(".py") and f.startswith(("orchestration/", "tests/"))]
     sql = [f for f in files if f.endswith(".sql") and f.startswith("models/")]
     workflows = [f for f in files if f.startswith(".github/workflows/") and f.endswith((".yml", ".yaml"))]
     results = []
     if python:
-        results.append(("ruff check", *_run([str(bin_dir / "ruff"), "check", *python])))
-        results.append(("ruff format --check", *_run([str(bin_dir / "ruff"), "format", "--check", *python])))
+        results.append(("ruff check", *_run([str(bin_dir / "ruff"), "check", *python], project)))
+        results.append(("ruff format --check", *_run([str(bin_dir / "ruff"), "format", "--check", *python], project)))
     if sql:
-        env = {**os.environ, "CSW_DBT_TARGET": "lint", "DBT_PROFILES_DIR": str(PROJECT_DIR)}
-        results.append(("sqlfluff lint", *_run([str(bin_dir / "sqlfluff"), "lint", *sql], env=env)))
+        env = {**os.environ, "CSW_DBT_TARGET": "lint", "DBT_PROFILES_DIR": str(project)}
+        results.append(("sqlfluff lint", *_run([str(bin_dir / "sqlfluff"), "lint", *sql], project, env=env)))
     if workflows:
-        results.append(("workflow lint", *_run([str(PROJECT_DIR / "scripts" / "lint_workflows.sh"), *workflows])))
+        results.append(("workflow lint", *_run([str(project / "scripts" / "lint_workflows.sh"), *workflows], project)))
     return results
 
 
-def build_modified(state: Path, warehouse_copy: Path, target: Path) -> tuple[bool, str, list[str]]:
+def build_modified(project: Path, state: Path, warehouse_copy: Path, target: Path) -> tuple[bool, str, list[str]]:
     """`dbt build --select state:modified+ --defer --state` on the copy; returns success, the output's tail and
     the models built."""
     env = {
@@ -98,13 +98,13 @@ def build_modified(state: Path, warehouse_copy: Path, target: Path) -> tuple[boo
         "CSW_DUCKDB_PATH": str(warehouse_copy),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target / "logs"),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(project),
     }
     env.pop("CSW_DBT_TARGET", None)
     command = [dbt_executable(), "build", "--select", "state:modified+", "--defer", "--state", str(state)]
     if os.environ.get("CSW_AS_OF_DATE"):
         command += ["--vars", json.dumps({"as_of_date": os.environ["CSW_AS_OF_DATE"]})]
-    passed, tail = _run(command, env=env)
+    passed, tail = _run(command, project, env=env)
     results_file = target / "run_results.json"
     built = []
     if results_file.exists():
@@ -235,10 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, help="folder with the production manifest.json")
     parser.add_argument("--warehouse", type=Path, help="the production warehouse file (only read)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "pr-check")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (a git work tree)")
     args = parser.parse_args(argv)
 
-    report = Report(changed_files=changed_files(args.base))
-    report.lint = lint(report.changed_files)
+    project = args.project_dir.resolve()
+    report = Report(changed_files=changed_files(project, args.base))
+    report.lint = lint(project, report.changed_files)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     state, warehouse = args.state, args.warehouse
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         copy_dir.mkdir(parents=True)
         candidate = Path(shutil.copy2(warehouse, copy_dir / warehouse.name))
         target = out / "target"
-        report.build_ok, report.build_tail, report.built = build_modified(state.resolve(), candidate, target)
+        report.build_ok, report.build_tail, report.built = build_modified(project, state.resolve(), candidate, target)
         if (target / "manifest.json").exists():
             report.new_models = sorted(model_names(target / "manifest.json") - model_names(state / "manifest.json"))
         report.tables = table_diffs(warehouse, candidate, report.built)
