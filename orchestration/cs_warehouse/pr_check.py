@@ -2,7 +2,8 @@
 
 1. Lint only the files the branch changes against the merge base with BASE (default origin/main), committed
    or not: ruff (check, format --check) on Python under orchestration/ and tests/, sqlfluff on SQL under
-   models/, the workflow linter on .github/workflows/.
+   models/, the workflow linter on .github/workflows/; the semantic layer's validation (make test-semantic)
+   when a file under models/semantic/ changed.
 2. With production dbt artifacts (`--state`, a folder holding the production manifest.json) and the production
    warehouse (`--warehouse`): copy the warehouse into OUT (the production file is only read), then
    `dbt build --select state:modified+ --defer --state STATE` on the copy, so only the changed models and what
@@ -87,6 +88,11 @@ def lint(project: Path, files: list[str]) -> list[tuple[str, bool, str]]:
         results.append(("sqlfluff lint", *_run([str(bin_dir / "sqlfluff"), "lint", *sql], project, env=env)))
     if workflows:
         results.append(("workflow lint", *_run([str(project / "scripts" / "lint_workflows.sh"), *workflows], project)))
+    if any(f.startswith("models/semantic/") for f in files):
+        from cs_warehouse.semantic_check import validate
+
+        errors, metrics = validate(project)
+        results.append(("semantic layer validation", not errors, "\n".join(errors) or f"{metrics} metrics valid"))
     return results
 
 
