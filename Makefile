@@ -15,7 +15,7 @@ TEST_DIR := $(CURDIR)/build/test
 # (tests/conftest.py); a plain serial run where pytest-xdist is not installed.
 PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadfile")
 
-.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python lint-workflows pr-check docs clean test-semantic browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -93,7 +93,7 @@ test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a sm
 		$(BIN)/python -m cs_warehouse.quality --fail-on-warnings --dbt-run-results target/run_results.json \
 		2> $(TEST_DIR)/quality.err || { tail -20 $(TEST_DIR)/quality.err; exit 1; }
 
-lint: lint-python lint-sql  ## ruff and sqlfluff
+lint: lint-python lint-sql lint-workflows  ## ruff, sqlfluff and the CI workflow linter
 
 lint-python: $(STAMP)
 	$(BIN)/ruff check orchestration tests
@@ -101,6 +101,11 @@ lint-python: $(STAMP)
 
 lint-sql: $(STAMP)
 	CSW_DBT_TARGET=lint $(BIN)/sqlfluff lint models --processes 2
+
+# .github/workflows/*.yml: actionlint when installed, else check-jsonschema (dev extra); skips with a message
+# when neither is (scripts/lint_workflows.sh)
+lint-workflows:
+	scripts/lint_workflows.sh
 
 docs: $(STAMP)  ## dbt docs (lineage, column docs) into target/static_index.html, one file that opens offline
 	$(BIN)/dbt docs generate --static
@@ -120,6 +125,13 @@ test-postgres: $(STAMP)  ## The PostgreSQL leg: a loopback server (scripts/postg
 test-spark: $(STAMP)  ## The Spark leg: dbt build on a local SparkSession, KPIs equal to DuckDB's (CI runs it)
 	scripts/java.sh
 	CSW_REQUIRE_ENGINE_LEGS=1 $(BIN)/python -m pytest -q -m spark tests/engines
+
+# The checks of a pull request (docs/add_a_metric.md "Pull requests"): lint of the files changed against BASE,
+# then, given the production dbt artifacts (STATE, a folder with manifest.json) and warehouse, dbt build
+# state:modified+ with --defer on a private copy in OUT, and the KPI impact diff OUT/kpi_impact.md.
+pr-check: $(STAMP)  ## Lint changed files, build what changed on a copy of production, write the KPI impact diff: make pr-check [BASE=origin/main] STATE=dir [OUT=build/pr-check]
+	$(BIN)/python -m cs_warehouse.pr_check --base "$${BASE:-origin/main}" $${STATE:+--state "$$STATE"} \
+		--warehouse "$${CSW_DUCKDB_PATH:-warehouse/cs_warehouse.duckdb}" --out "$${OUT:-build/pr-check}"
 
 .PHONY: bench
 bench: $(STAMP)  ## Benchmark, not part of make test: make bench [SIZES=1M,10M,100M] [REPEATS=3 or 3,3,1, per size] (docs/performance.md)

@@ -1,0 +1,276 @@
+"""`make pr-check`: the checks of a pull request against the base branch and the production state.
+
+1. Lint only the files the branch changes against the merge base with BASE (default origin/main), committed
+   or not: ruff (check, format --check) on Python under orchestration/ and tests/, sqlfluff on SQL under
+   models/, the workflow linter on .github/workflows/; the semantic layer's validation (make test-semantic)
+   when a file under models/semantic/ changed.
+2. With production dbt artifacts (`--state`, a folder holding the production manifest.json) and the production
+   warehouse (`--warehouse`): copy the warehouse into OUT (the production file is only read), then
+   `dbt build --select state:modified+ --defer --state STATE` on the copy, so only the changed models and what
+   depends on them are built and tested, unchanged parents read from the copy.
+3. Write OUT/kpi_impact.md: the changed and new models, and for every public mart that was rebuilt its row
+   count before -> after; for mart_kpi_monthly each KPI by month, before -> after, unchanged cells left out.
+
+Without production state the build and the diff are skipped with a line saying so (lint still runs).
+`python -m cs_warehouse.pr_check [--base REF] [--state DIR] [--warehouse FILE] [--out DIR] [--project-dir DIR]`;
+exit 1 when a lint or the build fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cs_warehouse.settings import PROJECT_DIR, dbt_executable
+
+PUBLIC_MARTS = ("customer_360", "mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure")
+KPI_TABLE = "mart_kpi_monthly"
+KPI_KEY_COLUMNS = ("month", "fiscal_year", "fiscal_quarter", "is_complete")
+
+
+@dataclass
+class Report:
+    changed_files: list[str] = field(default_factory=list)
+    lint: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, passed, output tail)
+    notes: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)  # model names dbt built
+    new_models: list[str] = field(default_factory=list)
+    build_ok: bool | None = None
+    build_tail: str = ""
+    tables: list[str] = field(default_factory=list)  # markdown lines of the table diffs
+
+    @property
+    def ok(self) -> bool:
+        return all(passed for _, passed, _ in self.lint) and self.build_ok is not False
+
+
+def _git(project: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"pr-check: git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def changed_files(project: Path, base: str) -> list[str]:
+    """Files changed between the merge base with `base` and the working tree (deleted files left out)."""
+    merge_base = _git(project, "merge-base", base, "HEAD").strip()
+    tracked = _git(project, "diff", "--name-only", "--diff-filter=ACMR", merge_base).split()
+    untracked = _git(project, "ls-files", "--others", "--exclude-standard").split()
+    return sorted(set(tracked) | set(untracked))
+
+
+def _run(command: list[str], project: Path, env: dict[str, str] | None = None) -> tuple[bool, str]:
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
+    return done.returncode == 0, tail
+
+
+def lint(project: Path, files: list[str]) -> list[tuple[str, bool, str]]:
+    bin_dir = Path(sys.executable).parent
+    python = [f for f in files if f.endswith(".py") and f.startswith(("orchestration/", "tests/"))]
+    sql = [f for f in files if f.endswith(".sql") and f.startswith("models/")]
+    workflows = [f for f in files if f.startswith(".github/workflows/") and f.endswith((".yml", ".yaml"))]
+    results = []
+    if python:
+        results.append(("ruff check", *_run([str(bin_dir / "ruff"), "check", *python], project)))
+        results.append(("ruff format --check", *_run([str(bin_dir / "ruff"), "format", "--check", *python], project)))
+    if sql:
+        env = {**os.environ, "CSW_DBT_TARGET": "lint", "DBT_PROFILES_DIR": str(project)}
+        results.append(("sqlfluff lint", *_run([str(bin_dir / "sqlfluff"), "lint", *sql], project, env=env)))
+    if workflows:
+        results.append(("workflow lint", *_run([str(project / "scripts" / "lint_workflows.sh"), *workflows], project)))
+    if any(f.startswith("models/semantic/") for f in files):
+        from cs_warehouse.semantic_check import validate
+
+        errors, metrics = validate(project)
+        results.append(("semantic layer validation", not errors, "\n".join(errors) or f"{metrics} metrics valid"))
+    return results
+
+
+def build_modified(project: Path, state: Path, warehouse_copy: Path, target: Path) -> tuple[bool, str, list[str]]:
+    """`dbt build --select state:modified+ --defer --state` on the copy; returns success, the output's tail and
+    the models built."""
+    env = {
+        **os.environ,
+        "CSW_DUCKDB_PATH": str(warehouse_copy),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target / "logs"),
+        "DBT_PROFILES_DIR": str(project),
+    }
+    env.pop("CSW_DBT_TARGET", None)
+    command = [dbt_executable(), "build", "--select", "state:modified+", "--defer", "--state", str(state)]
+    if os.environ.get("CSW_AS_OF_DATE"):
+        command += ["--vars", json.dumps({"as_of_date": os.environ["CSW_AS_OF_DATE"]})]
+    passed, tail = _run(command, project, env=env)
+    results_file = target / "run_results.json"
+    built = []
+    if results_file.exists():
+        for result in json.loads(results_file.read_text(encoding="utf-8"))["results"]:
+            if result["unique_id"].startswith("model."):
+                built.append(result["unique_id"].split(".")[-1])
+    return passed, tail, sorted(built)
+
+
+def model_names(manifest: Path) -> set[str]:
+    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    return {node["name"] for node in nodes.values() if node.get("resource_type") == "model"}
+
+
+def _table(con: duckdb.DuckDBPyConnection, catalog: str, name: str):
+    found = con.execute(
+        "select 1 from information_schema.tables where table_catalog = ? and table_schema = 'marts' and table_name = ?",
+        [catalog, name],
+    ).fetchone()
+    return f'"{catalog}".marts."{name}"' if found else None
+
+
+def _same(before: object, after: object) -> bool:
+    if before is None or after is None:
+        return before is None and after is None
+    if isinstance(before, float) or isinstance(after, float):
+        return math.isclose(float(before), float(after), rel_tol=1e-12, abs_tol=1e-12)
+    return before == after
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def kpi_cell_changes(con: duckdb.DuckDBPyConnection, before: str, after: str) -> list[tuple[str, str, str, str]]:
+    """(month, kpi, before, after) for every KPI cell of mart_kpi_monthly that differs; the cells of a month added
+    or removed stand against ∅ (empty on both sides: left out)."""
+    columns = [row[0] for row in con.execute(f"describe {after}").fetchall()]
+    old_names = [row[0] for row in con.execute(f"describe {before}").fetchall() if row[0] != "month"]
+    old_columns = set(old_names)
+    kpis = [c for c in columns if c not in KPI_KEY_COLUMNS]
+    old = {row[0]: row[1:] for row in con.execute(f"select month, * exclude (month) from {before}").fetchall()}
+    new = {row[0]: row[1:] for row in con.execute(f"select month, * exclude (month) from {after}").fetchall()}
+    new_names = [c for c in columns if c != "month"]
+    changes = []
+    for month in sorted(set(old) | set(new)):
+        old_row = dict(zip(old_names, old.get(month, ()), strict=False))
+        new_row = dict(zip(new_names, new.get(month, ()), strict=False))
+        for kpi in kpis:
+            was = old_row.get(kpi) if kpi in old_columns else None
+            now = new_row.get(kpi)
+            if month in old and month in new and kpi in old_columns and _same(was, now):
+                continue
+            if was is None and now is None:  # empty before and after (a month added or removed with no value)
+                continue
+            changes.append((str(month), kpi, _cell(was), _cell(now)))
+    return changes
+
+
+def table_diffs(production: Path, candidate: Path, built: list[str]) -> list[str]:
+    """Markdown lines: columns and row counts of the rebuilt public marts, and the KPI cells that moved."""
+    lines: list[str] = []
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{production.as_posix()}' as prod (read_only)")
+        con.execute(f"attach '{candidate.as_posix()}' as pr (read_only)")
+        for name in [m for m in PUBLIC_MARTS if m in built]:
+            before, after = _table(con, "prod", name), _table(con, "pr", name)
+            if before is None or after is None:
+                lines.append(f"- `{name}`: {'new' if before is None else 'removed'} table")
+                continue
+            old_cols = [r[0] for r in con.execute(f"describe {before}").fetchall()]
+            new_cols = [r[0] for r in con.execute(f"describe {after}").fetchall()]
+            if old_cols != new_cols:
+                added = sorted(set(new_cols) - set(old_cols))
+                removed = sorted(set(old_cols) - set(new_cols))
+                lines.insert(
+                    0,
+                    f"> **Public table columns changed** (the BI contract): `{name}` added {added or 'none'}, "
+                    f"removed {removed or 'none'}.",
+                )
+            n_before = con.execute(f"select count(*) from {before}").fetchone()[0]
+            n_after = con.execute(f"select count(*) from {after}").fetchone()[0]
+            lines.append(f"- `{name}`: {n_before} -> {n_after} rows")
+            if name == KPI_TABLE:
+                changes = kpi_cell_changes(con, before, after)
+                if changes:
+                    lines += ["", "| month | KPI | before | after |", "|---|---|---|---|"]
+                    lines += [f"| {m} | `{k}` | {b} | {a} |" for m, k, b, a in changes]
+                    lines.append("")
+                else:
+                    lines.append(f"  - no KPI cell of `{KPI_TABLE}` changed")
+    finally:
+        con.close()
+    return lines
+
+
+def render(report: Report, base: str) -> str:
+    out = [f"## KPI impact (against `{base}`)", ""]
+    contract = [line for line in report.tables if line.startswith("> ")]
+    out += contract + ([""] if contract else [])
+    out.append(f"Changed files: {len(report.changed_files)}.")
+    for what, passed, tail in report.lint:
+        out.append(f"- {what}: {'passed' if passed else 'FAILED'}")
+        if not passed:
+            out += ["", "```", tail, "```", ""]
+    out += [f"- {note}" for note in report.notes]
+    if report.build_ok is not None:
+        out.append(f"- dbt build state:modified+: {'passed' if report.build_ok else 'FAILED'}")
+        if not report.build_ok:
+            out += ["", "```", report.build_tail, "```", ""]
+        out.append(f"- models built: {', '.join(f'`{m}`' for m in report.built) or 'none'}")
+        if report.new_models:
+            out.append(f"- new models: {', '.join(f'`{m}`' for m in report.new_models)}")
+    body = [line for line in report.tables if not line.startswith("> ")]
+    if body:
+        out += ["", "### Public marts", "", *body]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cs_warehouse.pr_check", description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="origin/main")
+    parser.add_argument("--state", type=Path, help="folder with the production manifest.json")
+    parser.add_argument("--warehouse", type=Path, help="the production warehouse file (only read)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "pr-check")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (a git work tree)")
+    args = parser.parse_args(argv)
+
+    project = args.project_dir.resolve()
+    report = Report(changed_files=changed_files(project, args.base))
+    report.lint = lint(project, report.changed_files)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    state, warehouse = args.state, args.warehouse
+    if state is None or not (state / "manifest.json").is_file():
+        report.notes.append(f"no production state (manifest.json in {state}): build and KPI diff skipped")
+    elif warehouse is None or not warehouse.is_file():
+        report.notes.append(f"no production warehouse ({warehouse}): build and KPI diff skipped")
+    else:
+        # the copy keeps the production file's name: DuckDB names its catalog after it, and the deferred
+        # relations of the production manifest carry that catalog
+        copy_dir = out / "warehouse"
+        shutil.rmtree(copy_dir, ignore_errors=True)
+        copy_dir.mkdir(parents=True)
+        candidate = Path(shutil.copy2(warehouse, copy_dir / warehouse.name))
+        target = out / "target"
+        report.build_ok, report.build_tail, report.built = build_modified(project, state.resolve(), candidate, target)
+        if (target / "manifest.json").exists():
+            report.new_models = sorted(model_names(target / "manifest.json") - model_names(state / "manifest.json"))
+        report.tables = table_diffs(warehouse, candidate, report.built)
+    text = render(report, args.base)
+    (out / "kpi_impact.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
