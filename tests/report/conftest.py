@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from cs_warehouse.report.contract import Contracts
@@ -48,8 +49,9 @@ def create_marts(con: duckdb.DuckDBPyConnection, marts: Contracts) -> None:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple]) -> None:
-    marks = ", ".join("?" for _ in rows[0])
-    con.executemany(f"insert into marts.{table} ({columns}) values ({marks})", rows)
+    # One insert from a data frame: a prepared insert per row takes about 10 ms each.
+    frame = pd.DataFrame(rows, columns=[c.strip() for c in columns.split(",")])  # noqa: F841 (read by DuckDB)
+    con.execute(f"insert into marts.{table} ({columns}) select * from frame")
 
 
 def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
