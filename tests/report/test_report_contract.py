@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from cs_warehouse.report import ReportContractError, build_kpi_report
+from cs_warehouse.report.data import READS
 from cs_warehouse.report.i18n import TEXT, fmt_fiscal_quarter, fmt_timestamp, value_label
 from tests.report.conftest import MANIFEST, make_serving_copy
 
@@ -174,3 +175,9 @@ def test_timestamps_read_in_jst(hostile_pages: dict[str, str]) -> None:
     assert fmt_timestamp("2026-10-01T17:00:00+00:00", "en", "Asia/Tokyo") == "2 Oct 2026 02:00 JST"
     assert "データ公開日時: <time>2026年10月2日 02:00 JST</time>" in hostile_pages["ja"]
     assert "Data published: <time>2 Oct 2026 02:00 JST</time>" in hostile_pages["en"]
+
+
+def test_the_report_reads_exactly_the_marts_its_exposure_declares(manifest: dict) -> None:
+    exposure = manifest["exposures"]["exposure.cs_warehouse.nightly_kpi_report"]
+    declared = {node.rsplit(".", 1)[-1] for node in exposure["depends_on"]["nodes"]}
+    assert declared == set(READS)

@@ -28,7 +28,8 @@ def kpi_summary_report() -> dg.MaterializeResult:
     kinds={"html"},
     description="Nightly KPI report, static HTML readable offline (warehouse/reports/report.ja.html, report.en.html): "
     "KPI tiles vs target, MRR waterfall, NRR/GRR and churn trends, churn and cohort heatmaps, onboarding, usage, "
-    "NPS, health bands and at-risk accounts. Sections whose marts are not published yet say so.",
+    "NPS, health bands and at-risk accounts. Reads the marts by their contracts (target/manifest.json): a missing "
+    "column fails the asset, naming it; a mart with no rows shows as no data.",
 )
 def kpi_report() -> dg.MaterializeResult:
     settings = Settings.from_env()
