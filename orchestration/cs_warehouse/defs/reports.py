@@ -33,7 +33,7 @@ def kpi_summary_report() -> dg.MaterializeResult:
 )
 def kpi_report() -> dg.MaterializeResult:
     settings = Settings.from_env()
-    report = build_kpi_report(settings.serving_path, settings.reports_dir)
+    report = build_kpi_report(settings.serving_path, settings.reports_dir, zone=settings.reporting_timezone)
     pages, data = report.pages, report.data
     return dg.MaterializeResult(
         metadata={

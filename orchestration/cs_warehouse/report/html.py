@@ -36,6 +36,7 @@ from cs_warehouse.report.i18n import (
 # Charts in a two-column row are drawn at about their on-screen width, so their text keeps its size.
 HALF = 560
 KPI_MART = "mart_kpi_monthly"
+Draw = Callable[[ReportData, str], str]  # a section's chart: SVG markup
 
 # (mart_kpi_monthly column, format kind, higher is better); the label is the column's in the yml.
 TILES = (
@@ -83,7 +84,9 @@ def _formatter(kind: str, lang: str) -> Callable[[float | None], str]:
     }[kind]
 
 
-def _section(data: ReportData, section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, **extra: Any):
+def _section(
+    data: ReportData, section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, **extra: Any
+) -> dict[str, Any]:
     """A card: its marts with no rows (then the page says "no data" and names them), or its content."""
     empty = [m for m in marts if m in data.empty_marts]
     return {"id": section_id, "title": title, "note": "", "no_data": empty, "has_rows": has_rows, **extra}
@@ -303,15 +306,12 @@ def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
 def render(data: ReportData, lang: str, *, other_href: str, source: str, generated_at: dt.datetime, zone: str) -> str:
     complete = any(r["is_complete"] for r in data.monthly)
 
-    def chart(has_rows: bool, draw: Callable[[ReportData, str], str]) -> Markup:
+    def section(
+        section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, draw: Draw, note: str = ""
+    ) -> dict[str, Any]:
         # charts.py escapes every text it puts in the SVG.
-        return Markup(draw(data, lang)) if has_rows else Markup("")
-
-    def section(section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, draw, note: str = ""):
-        return {
-            **_section(data, section_id, t(title, lang), marts, has_rows, chart=chart(has_rows, draw)),
-            "note": note,
-        }
+        chart = Markup(draw(data, lang)) if has_rows else Markup("")
+        return _section(data, section_id, t(title, lang), marts, has_rows, chart=chart, note=note)
 
     month = fmt_month(data.latest_month, lang)
     kpi = (KPI_MART,)
