@@ -181,3 +181,12 @@ def test_the_report_reads_exactly_the_marts_its_exposure_declares(manifest: dict
     exposure = manifest["exposures"]["exposure.cs_warehouse.nightly_kpi_report"]
     declared = {node.rsplit(".", 1)[-1] for node in exposure["depends_on"]["nodes"]}
     assert declared == set(READS)
+
+
+def test_onboarding_milestones_are_named_as_in_their_seed(hostile_pages: dict[str, str]) -> None:
+    # seeds/onboarding_milestones.csv: first_key_action is "初回主要アクション（レポート作成）"
+    for lang, name in (("ja", "初回主要アクション（レポート作成）"), ("en", "First key action (report created)")):
+        funnel = hostile_pages[lang][hostile_pages[lang].index('data-chart="funnel"') :]
+        funnel = funnel[: funnel.index("</svg>")]
+        assert f">{name}</text>" in funnel
+        assert "first_key_action" not in funnel

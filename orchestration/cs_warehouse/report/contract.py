@@ -12,6 +12,7 @@ else the column name.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ def humanize(name: str) -> str:
 class Contracts:
     marts: dict[str, Mart]
     source: str
+    seeds: dict[str, Path] = field(default_factory=dict)  # seed name -> its CSV file
 
     @classmethod
     def from_manifest(cls, path: Path) -> Contracts:
@@ -68,7 +70,10 @@ class Contracts:
     def from_dict(cls, manifest: Mapping[str, Any], source: str = "manifest") -> Contracts:
         metric_labels = {m["name"]: m.get("label") for m in (manifest.get("metrics") or {}).values()}
         marts: dict[str, Mart] = {}
+        seeds: dict[str, Path] = {}
         for node in (manifest.get("nodes") or {}).values():
+            if node.get("resource_type") == "seed":
+                seeds[node["name"]] = Path(node.get("root_path") or ".") / node["original_file_path"]
             if node.get("resource_type") != "model":
                 continue
             meta = _meta(node)
@@ -84,7 +89,7 @@ class Contracts:
                 )
             enforced = bool(((node.get("config") or {}).get("contract") or {}).get("enforced"))
             marts[node["name"]] = Mart(node["name"], enforced, meta.get("label_ja"), meta.get("label_en"), columns)
-        return cls(marts, source)
+        return cls(marts, source, seeds)
 
     def mart(self, name: str) -> Mart:
         mart = self.marts.get(name)
@@ -128,3 +133,23 @@ class Contracts:
     def mart_label(self, mart: str, lang: str) -> str:
         m = self.mart(mart)
         return (m.label_ja if lang == "ja" else m.label_en) or m.label_en or mart
+
+    def seed_rows(self, name: str) -> list[dict[str, str]]:
+        """The rows of a dbt seed, read from the CSV the manifest names (labels of coded values live there)."""
+        path = self.seeds.get(name)
+        if path is None or not path.is_file():
+            raise ReportContractError(f"seed {name} is not in {self.source} or its file {path} is missing")
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def _milestones(self) -> list[dict[str, str]]:
+        return sorted(self.seed_rows("onboarding_milestones"), key=lambda r: r["valid_from_date"])
+
+    def milestone_labels(self, lang: str) -> dict[str, str]:
+        """Onboarding milestone code -> its name in the seed onboarding_milestones (the latest version's)."""
+        column = "milestone_name_ja" if lang == "ja" else "milestone_name"
+        return {r["milestone_code"]: r[column] for r in self._milestones() if r.get(column)}
+
+    def milestone_order(self) -> dict[str, int]:
+        """Onboarding milestone code -> its sort_order in the seed (the latest version's)."""
+        return {r["milestone_code"]: int(r["sort_order"]) for r in self._milestones() if r.get("sort_order")}

@@ -22,7 +22,6 @@ from cs_warehouse.report.contract import Contracts
 
 SCHEMA = "marts"
 TIER_ORDER = {"free": 0, "starter": 1, "standard": 2, "enterprise": 3}
-MILESTONE_ORDER = ("initial_setup", "first_login", "tutorial", "first_key_action")
 BANDS = ("red", "yellow", "green")
 
 # The KPI columns of mart_kpi_monthly the tiles show, and the MRR bridge of the waterfall.
@@ -174,7 +173,8 @@ def load_cohort_heatmap(con: duckdb.DuckDBPyConnection, cohorts: int = 12, horiz
     return {"rows": cohort_months, "cols": list(range(horizon + 1)), "cells": cells, "notes": notes, "sizes": sizes}
 
 
-def load_funnel(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float]] | None:
+def load_funnel(con: duckdb.DuckDBPyConnection, order: dict[str, int]) -> list[tuple[str, float]] | None:
+    """Contract starts, each milestone reached within 30 days, all done; `order` breaks ties (seed sort_order)."""
     totals = con.execute(
         f"select sum(onboarding_cohort_accounts), sum(onboarding_completed_accounts) "
         f"from {SCHEMA}.mart_onboarding_cohorts where is_complete"
@@ -189,9 +189,7 @@ def load_funnel(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float]] | Non
         ).fetchall()
     )
     # Most-reached first, so the bars narrow like a funnel whatever order accounts take the steps in.
-    ordered = sorted(
-        reached, key=lambda m: (-(reached[m] or 0), MILESTONE_ORDER.index(m) if m in MILESTONE_ORDER else 9)
-    )
+    ordered = sorted(reached, key=lambda m: (-(reached[m] or 0), order.get(m, len(order)), m))
     steps += [(f"milestone_{m}", float(reached[m] or 0)) for m in ordered]
     steps.append(("funnel_completed", float(totals[1] or 0)))
     return steps
@@ -313,7 +311,7 @@ def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
             monthly=monthly,
             churn_heatmap=load_churn_heatmap(con),
             cohort_heatmap=load_cohort_heatmap(con),
-            funnel=load_funnel(con),
+            funnel=load_funnel(con, contracts.milestone_order()),
             usage_daily=load_usage_daily(con),
             nps_quarters=load_nps(con),
             targets=load_targets(con, latest),

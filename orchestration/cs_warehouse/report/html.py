@@ -233,8 +233,14 @@ def cohort_svg(data: ReportData, lang: str) -> str:
 
 def funnel_svg(data: ReportData, lang: str) -> str:
     assert data.funnel is not None
-    # A milestone added to the seed later has no translation yet; its code is still readable.
-    steps = [(t(key, lang) if key in TEXT else key.removeprefix("milestone_"), n) for key, n in data.funnel]
+    names = data.contracts.milestone_labels(lang)
+
+    def step_label(key: str) -> str:
+        # A milestone of the mart that the seed does not name reads as its code.
+        code = key.removeprefix("milestone_")
+        return t(key, lang) if key in TEXT else names.get(code, code)
+
+    steps = [(step_label(key), n) for key, n in data.funnel]
     return charts.funnel(steps, fmt_int, label=t("sec_funnel", lang), width=HALF)
 
 

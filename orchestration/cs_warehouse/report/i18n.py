@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 LANGUAGES = ("ja", "en")
 
-# key -> (ja, en): the page's own wording. Column labels come from the models' yml (contract.py); the
-# values below are codes of accepted values (alert types, bands, ...) that have no label in the yml.
+# key -> (ja, en): the page's own wording. Column labels come from the models' yml and milestone names from
+# the seed onboarding_milestones (contract.py); the values at the end label codes of accepted values (alert
+# types, bands, ...) that have no label in the project.
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("カスタマーサクセス KPI レポート", "Customer Success KPI report"),
     "published": ("データ公開日時", "Data published"),
@@ -60,10 +61,6 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "funnel_started": ("契約開始", "Contract started"),
     "funnel_completed": ("全マイルストーン完了", "All milestones done"),
-    "milestone_first_login": ("初回ログイン", "First login"),
-    "milestone_initial_setup": ("初期設定完了", "Initial setup done"),
-    "milestone_tutorial": ("チュートリアル完了", "Tutorial finished"),
-    "milestone_first_key_action": ("初回キーアクション", "First key action"),
     "usage_note": (
         "日次のDAUとMAU（直近30日のアクティブユーザー）。",
         "Daily DAU and MAU (users active in the trailing 30 days).",
