@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cs_warehouse.settings import PROJECT_DIR
+
 # Words written in capitals when an English label is made from a column name.
 ACRONYMS = {"arr", "mrr", "csm", "id", "nps", "nrr", "grr", "dau", "mau", "kpi", "csat"}
 
@@ -73,7 +75,10 @@ class Contracts:
         seeds: dict[str, Path] = {}
         for node in (manifest.get("nodes") or {}).values():
             if node.get("resource_type") == "seed":
-                seeds[node["name"]] = Path(node.get("root_path") or ".") / node["original_file_path"]
+                # The project this package belongs to, else where dbt parsed it (a manifest made elsewhere).
+                candidates = [PROJECT_DIR / node["original_file_path"]]
+                candidates.append(Path(node.get("root_path") or PROJECT_DIR) / node["original_file_path"])
+                seeds[node["name"]] = next((c for c in candidates if c.is_file()), candidates[0])
             if node.get("resource_type") != "model":
                 continue
             meta = _meta(node)
