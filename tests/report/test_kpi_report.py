@@ -96,5 +96,13 @@ def test_dagster_asset_writes_the_report_from_the_serving_copy(tmp_path: Path, m
     assert SERVING_KEY in kpi_report.dependency_keys
     result = dg.materialize([kpi_report])
     assert result.success
+    [event] = result.get_asset_materialization_events()
+    # the copy without health data: these four marts are empty
+    assert event.materialization.metadata["marts_without_data"].data == [
+        "customer_360",
+        "mart_churn_risk_alerts",
+        "mart_health_score_daily",
+        "mart_kpi_targets",
+    ]
     assert (tmp_path / "reports" / "report.ja.html").exists()
     assert (tmp_path / "reports" / "report.en.html").exists()

@@ -40,6 +40,6 @@ def kpi_report() -> dg.MaterializeResult:
             "report_ja": dg.MetadataValue.path(str(pages["ja"])),
             "report_en": dg.MetadataValue.path(str(pages["en"])),
             "latest_month": data.latest_month.isoformat() if data.latest_month else None,
-            "sections_not_available": dg.MetadataValue.json(data.missing_tables),
+            "marts_without_data": dg.MetadataValue.json(data.empty_marts),
         }
     )

@@ -69,13 +69,8 @@ class ReportData:
     targets: dict[str, dict[str, Any]]
     health: dict[str, Any] | None
     at_risk: list[dict[str, Any]]
-    empty_marts: list[str]
+    empty_marts: list[str]  # marts with no rows: their sections say so
     contracts: Contracts
-
-    @property
-    def missing_tables(self) -> list[str]:
-        """The marts with no rows, whose sections show no data (the Dagster asset's metadata)."""
-        return self.empty_marts
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
