@@ -1,7 +1,9 @@
-"""Small serving copies for the report tests: the public marts, optionally with the health/alert/target marts.
+"""Small serving copies for the report tests, built to the marts' contracts in target/manifest.json.
 
-Only the columns the report reads are created; the values are generated from a fixed seed so a failing
-page can be reproduced.
+Every mart the report reads is created with all the columns its contract declares (dbt's data types); only
+the columns the report reads are filled, from a fixed seed so a failing page can be reproduced. Without
+`with_health_data` the health, alert, target and customer 360 marts exist but are empty (a landing folder
+without product events or targets).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
+
+from cs_warehouse.report.contract import Contracts
+from cs_warehouse.report.data import READS
 
 MONTHS = 18
 FIRST_MONTH = dt.date(2025, 4, 1)
@@ -24,10 +30,28 @@ def _month(i: int) -> dt.date:
     return dt.date(FIRST_MONTH.year + year, month + 1, 1)
 
 
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "target" / "manifest.json"
+
+
+def contracts() -> Contracts:
+    if not MANIFEST.is_file():
+        pytest.fail(f"no {MANIFEST}: run `.venv/bin/dbt parse` first (make test does)")
+    return Contracts.from_manifest(MANIFEST)
+
+
+def create_marts(con: duckdb.DuckDBPyConnection, marts: Contracts) -> None:
+    """Every mart the report reads, empty, with the columns and types of its contract."""
+    con.execute("create schema if not exists marts")
+    for name in READS:
+        columns = [f'"{c.name}" {c.data_type or "varchar"}' for c in marts.mart(name).columns.values()]
+        con.execute(f"create table marts.{name} ({', '.join(columns)})")
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple]) -> None:
-    con.execute(f"create table marts.{table} ({columns})")
-    marks = ", ".join("?" for _ in rows[0])
-    con.executemany(f"insert into marts.{table} values ({marks})", rows)
+    # One insert from a data frame: a prepared insert per row takes about 10 ms each.
+    frame = pd.DataFrame(rows, columns=[c.strip() for c in columns.split(",")])  # noqa: F841 (read by DuckDB)
+    con.execute(f"insert into marts.{table} ({columns}) select * from frame")
 
 
 def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
@@ -49,11 +73,11 @@ def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_kpi_monthly",
-        "month date, is_complete boolean, mrr decimal(18, 2), arr decimal(18, 2), paying_accounts integer, "
-        "mrr_at_start decimal(18, 2), new_mrr decimal(18, 2), reactivation_mrr decimal(18, 2), "
-        "expansion_mrr decimal(18, 2), contraction_mrr decimal(18, 2), churned_mrr decimal(18, 2), "
-        "logo_churn_rate double, nrr_monthly double, nrr_12m double, grr_12m double, mau integer, "
-        "stickiness double, csat double, onboarding_completion_rate double, nps double",
+        "month, is_complete, mrr, arr, paying_accounts, "
+        "mrr_at_start, new_mrr, reactivation_mrr, "
+        "expansion_mrr, contraction_mrr, churned_mrr, "
+        "logo_churn_rate, nrr_monthly, nrr_12m, grr_12m, mau, "
+        "stickiness, csat, onboarding_completion_rate, nps",
         kpi_rows,
     )
     plans = [("Starter", "starter"), ("Standard", "standard"), ("Enterprise", "enterprise")]
@@ -61,8 +85,7 @@ def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_churn_by_plan_tenure",
-        "month date, is_complete boolean, plan varchar, plan_tier varchar, tenure_band varchar, "
-        "tenure_band_order integer, accounts_at_start integer, churned_accounts integer",
+        "month, is_complete, plan, plan_tier, tenure_band, tenure_band_order, accounts_at_start, churned_accounts",
         [
             (_month(i), i < MONTHS - 1, plan, tier, band, k + 1, 10, rng.randint(0, 2))
             for i in range(MONTHS)
@@ -79,21 +102,19 @@ def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_cohort_retention",
-        "cohort_month date, months_since_start integer, is_complete boolean, cohort_accounts integer, "
-        "active_accounts integer, logo_retention double",
+        "cohort_month, months_since_start, is_complete, cohort_accounts, active_accounts, logo_retention",
         cohort_rows,
     )
     _insert(
         con,
         "mart_onboarding_cohorts",
-        "cohort_month date, is_complete boolean, onboarding_cohort_accounts integer, "
-        "onboarding_completed_accounts integer",
+        "cohort_month, is_complete, onboarding_cohort_accounts, onboarding_completed_accounts",
         [(_month(i), i < MONTHS - 1, 6, rng.randint(2, 5)) for i in range(MONTHS)],
     )
     _insert(
         con,
         "mart_time_to_first_action",
-        "cohort_month date, milestone_code varchar, observed_30d_accounts integer, reached_within_30d_rate double",
+        "cohort_month, milestone_code, observed_30d_accounts, reached_within_30d_rate",
         [
             (_month(i), code, 6, rate)
             for i in range(MONTHS - 1)
@@ -109,19 +130,19 @@ def _public_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_usage_daily",
-        "report_date date, dau integer, mau integer",
+        "report_date, dau, mau",
         [(last_day - dt.timedelta(days=d), rng.randint(150, 300), 2500 - d) for d in range(200)],
     )
     _insert(
         con,
         "mart_nps_quarterly",
-        "fiscal_year integer, fiscal_quarter integer, segment varchar, nps double, nps_responses integer",
+        "fiscal_year, fiscal_quarter, segment, nps, nps_responses",
         [(2025 + q // 4, q % 4 + 1, "all", rng.uniform(-20, 25), 60) for q in range(6)],
     )
 
 
-def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
-    """customer_360, health, alerts and KPI targets as docs/kpis.md names them."""
+def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
+    """customer_360, health scores, alerts and KPI targets."""
     last_day = _month(MONTHS) - dt.timedelta(days=1)
     accounts = [f"A{n:03d}" for n in range(40)]
     health_rows = []
@@ -134,14 +155,14 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_health_score_daily",
-        "account_id varchar, score_date date, health_score double, health_band varchar",
+        "account_id, score_date, health_score, health_band",
         health_rows,
     )
     latest = {a: (s, b) for a, d, s, b in health_rows if d == last_day}
     _insert(
         con,
         "mart_churn_risk_alerts",
-        "alert_id varchar, account_id varchar, alert_type varchar, severity varchar, status varchar",
+        "alert_id, account_id, alert_type, severity, status",
         [
             (f"AL{i}", a, kind, sev, "open")
             for i, (a, kind, sev) in enumerate(
@@ -156,8 +177,7 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "customer_360",
-        "account_id varchar, account_name varchar, owner_csm_user_id varchar, health_score double, "
-        "health_band varchar, arr decimal(18, 2), open_alerts integer",
+        "account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts, is_paying_customer",
         [
             (
                 a,
@@ -167,6 +187,7 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
                 latest[a][1],
                 rng.uniform(1e6, 3e7),
                 int(n in (0, 3)) + int(n == 0),
+                True,
             )
             for n, a in enumerate(accounts)
         ],
@@ -175,7 +196,7 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_kpi_targets",
-        "kpi_key varchar, month date, target_value double, actual_value double, status varchar",
+        "kpi_key, month, target_value, actual_value, status",
         [
             ("nrr_12m", month, 1.1, 1.05, "behind"),
             ("logo_churn_rate", month, 0.02, 0.01, "on_track"),
@@ -184,13 +205,13 @@ def _pending_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     )
 
 
-def make_serving_copy(path: Path, *, with_pending_marts: bool) -> Path:
+def make_serving_copy(path: Path, *, with_health_data: bool) -> Path:
     rng = random.Random(11)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts")
+        create_marts(con, contracts())
         _public_marts(con, rng)
-        if with_pending_marts:
-            _pending_marts(con, rng)
+        if with_health_data:
+            _health_marts(con, rng)
         con.execute("create table main._publication as select '2026-10-01T17:00:00+00:00' as published_at")
     return path
 

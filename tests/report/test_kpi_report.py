@@ -8,19 +8,20 @@ from pathlib import Path
 import pytest
 
 from cs_warehouse.report import build_kpi_report
-from tests.report.conftest import make_serving_copy, render_in_browser
+from tests.report.conftest import MANIFEST, make_serving_copy, render_in_browser
 
 CHARTS_ALWAYS = {"waterfall": 1, "line": 3, "heatmap": 2, "funnel": 1, "bars": 1}
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
-    """Reports from a serving copy before the health marts exist ("early") and after ("full")."""
+    """Reports from a serving copy whose health, alert, target and customer 360 marts are empty ("early") and
+    from one where they have rows ("full")."""
     out = {}
-    for name, pending in (("early", False), ("full", True)):
+    for name, health in (("early", False), ("full", True)):
         root = tmp_path_factory.mktemp(name)
-        serving = make_serving_copy(root / "cs_marts.duckdb", with_pending_marts=pending)
-        out[name] = build_kpi_report(serving, root / "reports").pages
+        serving = make_serving_copy(root / "cs_marts.duckdb", with_health_data=health)
+        out[name] = build_kpi_report(serving, root / "reports", manifest_path=MANIFEST).pages
     return out
 
 
@@ -32,7 +33,7 @@ def _chart_counts(dom: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_report_draws_every_chart_and_marks_pending_sections(
+def test_report_draws_every_chart_and_marks_sections_without_data(
     reports: dict[str, dict[str, Path]], chromium: str, tmp_path: Path, lang: str
 ) -> None:
     dom, console = render_in_browser(chromium, reports["early"][lang], tmp_path / "profile")
@@ -45,9 +46,9 @@ def test_report_draws_every_chart_and_marks_pending_sections(
     # Bars and cells carry the data: a chart with no marks would pass the count above.
     assert dom.count('class="cell"') > 20
     assert dom.count('class="tile"') == 12
-    # The marts being built elsewhere: a note each, never a crash.
-    for missing in ("health", "customer_360", "kpi_targets"):
-        assert f'data-unavailable="{missing}"' in dom
+    # Marts with no rows: a note naming each, never a crash and never a blank chart.
+    for empty in ("mart_health_score_daily", "customer_360", "mart_kpi_targets"):
+        assert f'data-no-data="{empty}"' in dom
     assert "stacked" not in counts
 
 
@@ -56,12 +57,12 @@ def test_report_shows_health_alerts_and_targets_once_their_marts_exist(
 ) -> None:
     dom, console = render_in_browser(chromium, reports["full"]["ja"], tmp_path / "profile")
     assert console == []
-    assert "data-unavailable" not in dom
+    assert "data-no-data" not in dom
     assert _chart_counts(dom).get("stacked") == 1
     table = dom[dom.index('id="at-risk"') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr>") >= 3
-    assert "usage_drop" in table and "CSM 0" in table
+    assert "利用量の減少" in table and "CSM 0" in table
     assert "badge behind" in dom and "badge on_track" in dom
 
 
@@ -88,12 +89,20 @@ def test_dagster_asset_writes_the_report_from_the_serving_copy(tmp_path: Path, m
     from cs_warehouse.defs.publish import SERVING_KEY
     from cs_warehouse.defs.reports import kpi_report
 
-    serving = make_serving_copy(tmp_path / "cs_marts.duckdb", with_pending_marts=False)
+    serving = make_serving_copy(tmp_path / "cs_marts.duckdb", with_health_data=False)
     monkeypatch.setenv("CSW_SERVING_PATH", str(serving))
     monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
     assert kpi_report.key == dg.AssetKey(["reports", "kpi_report"])
     assert SERVING_KEY in kpi_report.dependency_keys
     result = dg.materialize([kpi_report])
     assert result.success
+    [event] = result.get_asset_materialization_events()
+    # the copy without health data: these four marts are empty
+    assert event.materialization.metadata["marts_without_data"].data == [
+        "customer_360",
+        "mart_churn_risk_alerts",
+        "mart_health_score_daily",
+        "mart_kpi_targets",
+    ]
     assert (tmp_path / "reports" / "report.ja.html").exists()
     assert (tmp_path / "reports" / "report.en.html").exists()

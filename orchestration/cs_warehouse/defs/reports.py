@@ -28,17 +28,18 @@ def kpi_summary_report() -> dg.MaterializeResult:
     kinds={"html"},
     description="Nightly KPI report, static HTML readable offline (warehouse/reports/report.ja.html, report.en.html): "
     "KPI tiles vs target, MRR waterfall, NRR/GRR and churn trends, churn and cohort heatmaps, onboarding, usage, "
-    "NPS, health bands and at-risk accounts. Sections whose marts are not published yet say so.",
+    "NPS, health bands and at-risk accounts. Reads the marts by their contracts (target/manifest.json): a missing "
+    "column fails the asset, naming it; a mart with no rows shows as no data.",
 )
 def kpi_report() -> dg.MaterializeResult:
     settings = Settings.from_env()
-    report = build_kpi_report(settings.serving_path, settings.reports_dir)
+    report = build_kpi_report(settings.serving_path, settings.reports_dir, zone=settings.reporting_timezone)
     pages, data = report.pages, report.data
     return dg.MaterializeResult(
         metadata={
             "report_ja": dg.MetadataValue.path(str(pages["ja"])),
             "report_en": dg.MetadataValue.path(str(pages["en"])),
             "latest_month": data.latest_month.isoformat() if data.latest_month else None,
-            "sections_not_available": dg.MetadataValue.json(data.missing_tables),
+            "marts_without_data": dg.MetadataValue.json(data.empty_marts),
         }
     )

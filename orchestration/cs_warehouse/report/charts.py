@@ -312,8 +312,9 @@ def bar_chart(
     width: int = 720,
     height: int = 240,
 ) -> str:
-    """Bars from a zero line, coloured by sign (NPS runs from −100 to 100)."""
-    left, right, top, bottom = 48, 16, 20, 34
+    """Bars from a zero line, coloured by sign (NPS runs from −100 to 100). A label may hold a line break."""
+    lines = max((label.count("\n") + 1 for label in x_labels), default=1)
+    left, right, top, bottom = 48, 16, 20, 22 + 12 * lines
     present = [v for v in values if v is not None] or [0.0]
     low, high, ticks = _nice_scale(*_nice_range(present, include_zero=True))
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -331,13 +332,22 @@ def bar_chart(
     body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{PALETTE["muted"]}"/>')
     for i, value in enumerate(values):
         cx = left + slot * (i + 0.5)
-        body.append(_text(cx, height - bottom + 16, x_labels[i], size=10))
+        for k, line in enumerate(x_labels[i].split("\n")):
+            body.append(_text(cx, height - bottom + 16 + 12 * k, line, size=10))
         if value is None:
             continue
         y0, y1 = sorted((y(value), y(0)))
         color = PALETTE["up"] if value >= 0 else PALETTE["down"]
         body.append(
-            _rect(cx - slot * 0.3, y0, slot * 0.6, max(1.0, y1 - y0), color, f"{x_labels[i]}: {fmt(value)}", rx=2)
+            _rect(
+                cx - slot * 0.3,
+                y0,
+                slot * 0.6,
+                max(1.0, y1 - y0),
+                color,
+                f"{' '.join(x_labels[i].split())}: {fmt(value)}",
+                rx=2,
+            )
         )
         ty = y0 - 5 if value >= 0 else y1 + 13
         body.append(_text(cx, ty, fmt(value), size=10, fill=PALETTE["ink"]))

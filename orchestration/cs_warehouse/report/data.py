@@ -1,40 +1,64 @@
-"""What the report reads from the serving copy.
+"""What the report reads from the serving copy: named columns of marts with enforced contracts.
 
-The revenue and usage marts are public tables with fixed names (docs/kpis.md "Public tables"). The health,
-alert and KPI-target marts (mart_health_score_daily, mart_churn_risk_alerts, mart_kpi_targets, customer_360)
-are newer and not in every serving copy yet, so those sections look their table up by name and pick
-columns from a short list (the current names first); a section whose mart is missing comes back as
-`Missing` and the page says so instead of failing the nightly job.
+`READS` lists every mart and column the report uses. Before reading, `Contracts.check` makes sure each is
+declared by the mart's contract (target/manifest.json) and present in the serving copy; otherwise the report
+fails with the mart and column named. Every query selects only columns of `READS`. A mart with no rows (a
+source the landing folder or mapping does not provide, a seed with no targets) is listed in
+`ReportData.empty_marts` and its section says so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from cs_warehouse import serving
+from cs_warehouse.report.contract import Contracts
 
 SCHEMA = "marts"
 TIER_ORDER = {"free": 0, "starter": 1, "standard": 2, "enterprise": 3}
-MILESTONE_ORDER = ("initial_setup", "first_login", "tutorial", "first_key_action")
+BANDS = ("red", "yellow", "green")
 
+# The KPI columns of mart_kpi_monthly the tiles show, and the MRR bridge of the waterfall.
+TILE_KPIS = (
+    "mrr", "arr", "nrr_12m", "grr_12m", "logo_churn_rate", "nrr_monthly", "paying_accounts", "mau", "stickiness",
+    "nps", "csat", "onboarding_completion_rate",
+)  # fmt: skip
+BRIDGE = ("mrr_at_start", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr")
 
-@dataclass(frozen=True)
-class Missing:
-    """A section whose mart is not in the serving copy yet."""
-
-    tables: tuple[str, ...]
+READS: dict[str, tuple[str, ...]] = {
+    "mart_kpi_monthly": tuple(
+        dict.fromkeys(("month", "is_complete", *TILE_KPIS, *BRIDGE, "grr_monthly"))  # ordered, no repeats
+    ),
+    "mart_churn_by_plan_tenure": (
+        "month", "is_complete", "plan", "plan_tier", "tenure_band", "tenure_band_order", "accounts_at_start",
+        "churned_accounts",
+    ),
+    "mart_cohort_retention": (
+        "cohort_month", "months_since_start", "is_complete", "cohort_accounts", "active_accounts", "logo_retention",
+    ),
+    "mart_onboarding_cohorts": ("is_complete", "onboarding_cohort_accounts", "onboarding_completed_accounts"),
+    "mart_time_to_first_action": ("milestone_code", "observed_30d_accounts", "reached_within_30d_rate"),
+    "mart_usage_daily": ("report_date", "dau", "mau"),
+    "mart_nps_quarterly": ("fiscal_year", "fiscal_quarter", "segment", "nps", "nps_responses"),
+    "mart_kpi_targets": ("kpi_key", "month", "target_value", "actual_value", "status"),
+    "mart_health_score_daily": ("score_date", "health_band"),
+    "customer_360": (
+        "account_id", "account_name", "owner_csm_user_id", "health_score", "health_band", "arr", "open_alerts",
+        "is_paying_customer",
+    ),
+    "mart_churn_risk_alerts": ("account_id", "alert_type", "severity", "status"),
+}  # fmt: skip
 
 
 @dataclass
 class ReportData:
-    published_at: str | None
+    published_at: str | None  # ISO 8601 with its offset, as the publish step stamped it
     latest_month: dt.date | None
     monthly: list[dict[str, Any]]
     churn_heatmap: dict[str, Any] | None
@@ -42,10 +66,11 @@ class ReportData:
     funnel: list[tuple[str, float]] | None
     usage_daily: list[dict[str, Any]]
     nps_quarters: list[dict[str, Any]]
-    targets: dict[str, dict[str, Any]] | Missing
-    health: dict[str, Any] | Missing
-    at_risk: list[dict[str, Any]] | Missing
-    missing_tables: list[str] = field(default_factory=list)
+    targets: dict[str, dict[str, Any]]
+    health: dict[str, Any] | None
+    at_risk: list[dict[str, Any]]
+    empty_marts: list[str]  # marts with no rows: their sections say so
+    contracts: Contracts
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -68,32 +93,12 @@ def catalog(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     return tables
 
 
-def find_table(tables: dict[str, set[str]], names: Iterable[str], contains: str, needs: Iterable[str]) -> str | None:
-    """The first exact name that exists, else a table whose name contains the word and has the needed columns."""
-    for name in names:
-        if name in tables:
-            return name
-    needs = tuple(needs)
-    for name in sorted(tables):
-        if contains in name and all(any(c in tables[name] for c in group.split("|")) for group in needs):
-            return name
-    return None
-
-
-def pick(columns: set[str], *candidates: str) -> str | None:
-    return next((c for c in candidates if c in columns), None)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def load_monthly(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    rows = _rows(con, f"select * from {SCHEMA}.mart_kpi_monthly order by month")
+    rows = _rows(con, f"select {', '.join(READS['mart_kpi_monthly'])} from {SCHEMA}.mart_kpi_monthly order by month")
     for row in rows:
-        for key, value in list(row.items()):
-            if key not in ("month", "is_complete", "fiscal_year", "fiscal_quarter"):
-                row[key] = _as_float(value)
+        for key in row:
+            if key not in ("month", "is_complete"):
+                row[key] = _as_float(row[key])
     return rows
 
 
@@ -102,7 +107,8 @@ def load_churn_heatmap(con: duckdb.DuckDBPyConnection, months: int = 12) -> dict
         con,
         f"""
         with recent as (
-            select * from {SCHEMA}.mart_churn_by_plan_tenure
+            select plan, plan_tier, tenure_band, tenure_band_order, accounts_at_start, churned_accounts
+            from {SCHEMA}.mart_churn_by_plan_tenure
             where is_complete
               and month > (select max(month) from {SCHEMA}.mart_churn_by_plan_tenure where is_complete)
                           - interval ({months}) month
@@ -162,9 +168,8 @@ def load_cohort_heatmap(con: duckdb.DuckDBPyConnection, cohorts: int = 12, horiz
     return {"rows": cohort_months, "cols": list(range(horizon + 1)), "cells": cells, "notes": notes, "sizes": sizes}
 
 
-def load_funnel(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> list[tuple[str, float]] | None:
-    if "mart_onboarding_cohorts" not in tables:
-        return None
+def load_funnel(con: duckdb.DuckDBPyConnection, order: dict[str, int]) -> list[tuple[str, float]] | None:
+    """Contract starts, each milestone reached within 30 days, all done; `order` breaks ties (seed sort_order)."""
     totals = con.execute(
         f"select sum(onboarding_cohort_accounts), sum(onboarding_completed_accounts) "
         f"from {SCHEMA}.mart_onboarding_cohorts where is_complete"
@@ -172,18 +177,15 @@ def load_funnel(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> 
     if not totals or not totals[0]:
         return None
     steps: list[tuple[str, float]] = [("funnel_started", float(totals[0]))]
-    if "mart_time_to_first_action" in tables:
-        reached = dict(
-            con.execute(
-                f"select milestone_code, sum(round(reached_within_30d_rate * observed_30d_accounts)) "
-                f"from {SCHEMA}.mart_time_to_first_action where reached_within_30d_rate is not null group by 1"
-            ).fetchall()
-        )
-        # Most-reached first, so the bars narrow like a funnel whatever order accounts take the steps in.
-        ordered = sorted(
-            reached, key=lambda m: (-(reached[m] or 0), MILESTONE_ORDER.index(m) if m in MILESTONE_ORDER else 9)
-        )
-        steps += [(f"milestone_{m}", float(reached[m] or 0)) for m in ordered]
+    reached = dict(
+        con.execute(
+            f"select milestone_code, sum(round(reached_within_30d_rate * observed_30d_accounts)) "
+            f"from {SCHEMA}.mart_time_to_first_action where reached_within_30d_rate is not null group by 1"
+        ).fetchall()
+    )
+    # Most-reached first, so the bars narrow like a funnel whatever order accounts take the steps in.
+    ordered = sorted(reached, key=lambda m: (-(reached[m] or 0), order.get(m, len(order)), m))
+    steps += [(f"milestone_{m}", float(reached[m] or 0)) for m in ordered]
     steps.append(("funnel_completed", float(totals[1] or 0)))
     return steps
 
@@ -207,109 +209,71 @@ def load_nps(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     )
 
 
-def load_targets(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], month: dt.date | None
-) -> dict[str, dict[str, Any]] | Missing:
-    name = find_table(tables, ("mart_kpi_targets", "kpi_targets"), "target", ("kpi_key|kpi", "target_value|target"))
-    if name is None:
-        return Missing(("kpi_targets",))
-    cols = tables[name]
-    kpi, target = pick(cols, "kpi_key", "kpi", "metric"), pick(cols, "target_value", "target")
-    actual, status = pick(cols, "actual_value", "actual"), pick(cols, "status", "target_status")
-    month_col = pick(cols, "month", "period_month", "target_month")
-    select = [f"{_q(kpi)} as kpi", f"{_q(target)} as target"]
-    select += [f"{_q(actual)} as actual" if actual else "null as actual"]
-    select += [f"{_q(status)} as status" if status else "null as status"]
-    where = ""
-    params: list[Any] = []
-    if month_col and month is not None:
-        # The latest month with a target at or before the report month: targets may be set quarterly.
-        where = (
-            f"where {_q(month_col)} = (select max({_q(month_col)}) from {SCHEMA}.{_q(name)} where {_q(month_col)} <= ?)"
-        )
-        params.append(month)
-    rows = _rows(con, f"select {', '.join(select)} from {SCHEMA}.{_q(name)} {where}", params)
+def load_targets(con: duckdb.DuckDBPyConnection, month: dt.date | None) -> dict[str, dict[str, Any]]:
+    """KPI key -> target, actual and status of the latest month with a target at or before the report month
+    (targets may be set per fiscal year)."""
+    if month is None:
+        return {}
+    rows = _rows(
+        con,
+        f"""
+        select kpi_key, target_value, actual_value, status from {SCHEMA}.mart_kpi_targets
+        where month = (select max(month) from {SCHEMA}.mart_kpi_targets where month <= ?)
+        """,
+        [month],
+    )
     return {
-        str(r["kpi"]): {"target": _as_float(r["target"]), "actual": _as_float(r["actual"]), "status": r["status"]}
+        str(r["kpi_key"]): {
+            "target": _as_float(r["target_value"]),
+            "actual": _as_float(r["actual_value"]),
+            "status": r["status"],
+        }
         for r in rows
     }
 
 
-def _band_key(value: Any) -> str | None:
-    text = str(value or "").strip().lower()
-    return text if text in ("red", "yellow", "green") else None
-
-
-def load_health(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], weeks: int = 13
-) -> dict[str, Any] | Missing:
-    name = find_table(
-        tables,
-        ("mart_health_score_daily", "mart_health_scores", "mart_account_health_daily", "mart_health_daily"),
-        "health",
-        ("health_band|band", "score_date|as_of_date|report_date|date|day|snapshot_date"),
-    )
-    if name is None or "backtest" in name:
-        return Missing(("health",))
-    cols = tables[name]
-    band = pick(cols, "health_band", "band")
-    day = pick(cols, "score_date", "as_of_date", "report_date", "snapshot_date", "date", "day")
+def load_health(con: duckdb.DuckDBPyConnection, weeks: int = 13) -> dict[str, Any] | None:
+    """Accounts per band on every seventh day back from the latest scored day."""
     rows = _rows(
         con,
         f"""
-        with days as (
-            select distinct cast({_q(day)} as date) as d from {SCHEMA}.{_q(name)}
-        ), latest as (select max(d) as last_day from days)
-        select cast(h.{_q(day)} as date) as day, h.{_q(band)} as band, count(*) as accounts
-        from {SCHEMA}.{_q(name)} as h, latest
-        where cast(h.{_q(day)} as date) > latest.last_day - interval ({weeks * 7}) day
-          and datediff('day', cast(h.{_q(day)} as date), latest.last_day) % 7 = 0
+        with latest as (select max(score_date) as last_day from {SCHEMA}.mart_health_score_daily)
+        select h.score_date as day, h.health_band as band, count(*) as accounts
+        from {SCHEMA}.mart_health_score_daily as h, latest
+        where h.score_date > latest.last_day - interval ({weeks * 7}) day
+          and datediff('day', h.score_date, latest.last_day) % 7 = 0
+          and h.health_band is not null
         group by 1, 2 order by 1
         """,
     )
+    if not rows:
+        return None
     days = sorted({r["day"] for r in rows})
-    counts = {b: [0.0] * len(days) for b in ("red", "yellow", "green")}
+    counts = {b: [0.0] * len(days) for b in BANDS}
     for r in rows:
-        key = _band_key(r["band"])
-        if key:
-            counts[key][days.index(r["day"])] += r["accounts"]
-    return {"table": name, "days": days, "counts": counts}
+        counts[r["band"]][days.index(r["day"])] += r["accounts"]
+    return {"days": days, "counts": counts}
 
 
-def load_at_risk(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]], limit: int = 25
-) -> list[dict[str, Any]] | Missing:
-    c360 = find_table(tables, ("customer_360", "mart_customer_360"), "customer_360", ("account_id",))
-    if c360 is None:
-        return Missing(("customer_360",))
-    cols = tables[c360]
-    name = pick(cols, "account_name", "name")
-    owner = pick(cols, "owner_csm_name", "csm_name", "owner_csm", "owner_csm_user_id", "owner_csm_id", "csm_user_id")
-    score = pick(cols, "health_score", "current_health_score")
-    band = pick(cols, "health_band", "current_health_band")
-    arr = pick(cols, "arr", "arr_jpy", "current_arr")
-    alerts_n = pick(cols, "open_alerts", "open_alert_count", "open_alerts_count", "open_alert_types")
-
-    def col(c: str | None, alias: str) -> str:
-        return f"{_q(c)} as {alias}" if c else f"null as {alias}"
-
-    alert_filter = f" or coalesce(try_cast({_q(alerts_n)} as integer), 0) > 0" if alerts_n else ""
-    band_filter = f"lower(cast({_q(band)} as varchar)) = 'red'" if band else "false"
-    # Prospects and former customers have no revenue to save; the list is for accounts still paying.
-    paying = pick(cols, "is_paying_customer", "is_paying")
-    paying_filter = f"{_q(paying)} and " if paying else ""
+def load_at_risk(con: duckdb.DuckDBPyConnection, limit: int = 25) -> list[dict[str, Any]]:
+    """Paying accounts in the red band or with open alerts: red first, then by ARR. Prospects and former
+    customers have no revenue to save."""
     rows = _rows(
         con,
         f"""
-        select account_id, {col(name, "account_name")}, {col(owner, "owner_csm")}, {col(score, "health_score")},
-               {col(band, "health_band")}, {col(arr, "arr")}, {col(alerts_n, "open_alerts")}
-        from {SCHEMA}.{_q(c360)}
-        where {paying_filter}({band_filter}{alert_filter})
-        order by {band_filter} desc, {_q(arr) if arr else "account_id"} desc nulls last
+        select account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts
+        from {SCHEMA}.customer_360
+        where is_paying_customer and (health_band = 'red' or open_alerts > 0)
+        order by health_band = 'red' desc, arr desc nulls last, account_id
         limit {limit}
         """,
     )
-    alerts = _load_open_alerts(con, tables)
+    alerts: dict[str, list[dict[str, Any]]] = {}
+    for account_id, alert_type, severity in con.execute(
+        f"select account_id, alert_type, severity from {SCHEMA}.mart_churn_risk_alerts "
+        f"where status = 'open' order by account_id, severity = 'critical' desc, alert_type"
+    ).fetchall():
+        alerts.setdefault(account_id, []).append({"type": alert_type, "severity": severity})
     for row in rows:
         row["arr"] = _as_float(row["arr"])
         row["health_score"] = _as_float(row["health_score"])
@@ -317,63 +281,37 @@ def load_at_risk(
     return rows
 
 
-def _load_open_alerts(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> dict[str, list[dict[str, Any]]]:
-    name = find_table(
-        tables,
-        ("mart_churn_risk_alerts", "mart_alerts", "fct_churn_risk_alerts", "churn_risk_alerts"),
-        "alert",
-        ("account_id", "alert_type|type"),
-    )
-    if name is None:
-        return {}
-    cols = tables[name]
-    kind, severity = pick(cols, "alert_type", "type"), pick(cols, "severity")
-    status = pick(cols, "status", "alert_status")
-    where = f"where lower(cast({_q(status)} as varchar)) = 'open'" if status else ""
-    sev = f"{_q(severity)}" if severity else "null"
-    out: dict[str, list[dict[str, Any]]] = {}
-    for account_id, alert_type, level in con.execute(
-        f"select account_id, {_q(kind)}, {sev} from {SCHEMA}.{_q(name)} {where} order by 1, 2"
-    ).fetchall():
-        out.setdefault(account_id, []).append({"type": alert_type, "severity": level})
-    return out
-
-
 def _published_at(con: duckdb.DuckDBPyConnection) -> str | None:
-    try:
-        row = con.execute("select published_at from main._publication").fetchone()
-    except duckdb.Error:
-        return None
-    return row[0] if row else None
+    row = con.execute("select published_at from main._publication").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
-def load_report_data(serving_path: Path) -> ReportData:
+def published_at(serving_path: Path) -> str | None:
+    """When the serving copy at `serving_path` was published."""
     with serving.connect(serving_path) as con:
-        tables = catalog(con)
-        monthly = load_monthly(con) if "mart_kpi_monthly" in tables else []
+        return _published_at(con)
+
+
+def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
+    """Everything the pages show; raises ReportContractError naming the mart and column a read would miss."""
+    with serving.connect(serving_path) as con:
+        contracts.check(READS, catalog(con), serving_path.name)
+        empty = sorted(m for m in READS if con.execute(f"select count(*) from {SCHEMA}.{m}").fetchone()[0] == 0)
+        monthly = load_monthly(con)
         complete = [r for r in monthly if r["is_complete"]]
         latest = complete[-1]["month"] if complete else None
-        data = ReportData(
+        return ReportData(
             published_at=_published_at(con),
             latest_month=latest,
             monthly=monthly,
-            churn_heatmap=load_churn_heatmap(con) if "mart_churn_by_plan_tenure" in tables else None,
-            cohort_heatmap=load_cohort_heatmap(con) if "mart_cohort_retention" in tables else None,
-            funnel=load_funnel(con, tables),
-            usage_daily=load_usage_daily(con) if "mart_usage_daily" in tables else [],
-            nps_quarters=load_nps(con) if "mart_nps_quarterly" in tables else [],
-            targets=load_targets(con, tables, latest),
-            health=load_health(con, tables),
-            at_risk=load_at_risk(con, tables),
+            churn_heatmap=load_churn_heatmap(con),
+            cohort_heatmap=load_cohort_heatmap(con),
+            funnel=load_funnel(con, contracts.milestone_order()),
+            usage_daily=load_usage_daily(con),
+            nps_quarters=load_nps(con),
+            targets=load_targets(con, latest),
+            health=load_health(con),
+            at_risk=load_at_risk(con),
+            empty_marts=empty,
+            contracts=contracts,
         )
-    data.missing_tables = sorted(
-        {t for part in (data.targets, data.health, data.at_risk) if isinstance(part, Missing) for t in part.tables}
-    )
-    return data
-
-
-def summary_json(data: ReportData) -> str:
-    return json.dumps(
-        {"latest_month": data.latest_month.isoformat() if data.latest_month else None, "missing": data.missing_tables},
-        ensure_ascii=False,
-    )

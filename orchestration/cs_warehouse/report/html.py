@@ -1,92 +1,44 @@
-"""The report page: one self-contained HTML file per language (inline CSS, SVG and a few lines of JS)."""
+"""The report pages, rendered from the package's Jinja2 templates (templates/) with autoescaping.
+
+Python prepares what each section shows (numbers formatted, labels looked up in the models' yml through
+`Contracts`, charts drawn as SVG by charts.py); the templates lay it out. Text from the warehouse (account
+names, CSM ids, codes) reaches the page only through autoescaped template expressions.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from html import escape
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from cs_warehouse.report import charts
 from cs_warehouse.report.charts import PALETTE, Series, Step
-from cs_warehouse.report.data import Missing, ReportData
-from cs_warehouse.report.i18n import TEXT, fmt_int, fmt_month, fmt_month_short, fmt_pct, fmt_score, fmt_yen, t
-
-CSS = """
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --accent:#2563eb; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink); line-height:1.5;
-  font-family: "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", "Yu Gothic", "Meiryo", system-ui, sans-serif; }
-header { background:#0f172a; color:#f8fafc; padding:20px 32px; display:flex; align-items:flex-end;
-  justify-content:space-between; gap:16px; flex-wrap:wrap; }
-header h1 { margin:0; font-size:22px; font-weight:700; }
-header .meta { font-size:13px; color:#cbd5e1; }
-header a { color:#93c5fd; font-size:14px; text-decoration:none; border:1px solid #334155; padding:4px 10px;
-  border-radius:6px; }
-main { max-width:1200px; margin:0 auto; padding:24px 24px 48px; }
-section.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:18px 20px;
-  margin-bottom:20px; }
-section h2 { margin:0 0 4px; font-size:17px; }
-p.note { margin:0 0 10px; font-size:12.5px; color:var(--muted); }
-.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap:20px; }
-.grid2 > section.card { margin-bottom:0; }
-.grid2 + * { margin-top:20px; }
-@media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
-.tiles { display:grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap:12px; margin-top:10px; }
-.tile { border:1px solid var(--line); border-radius:8px; padding:12px 14px; position:relative; }
-.tile .label { font-size:12.5px; color:var(--muted); }
-.tile .value { font-size:24px; font-weight:700; margin:2px 0; font-variant-numeric: tabular-nums; }
-.tile .sub { font-size:12px; color:var(--muted); }
-.tile .delta.good { color:#15803d; } .tile .delta.bad { color:#b91c1c; }
-.tile .spark { position:absolute; right:12px; top:34px; width:72px; height:26px; }
-.badge { display:inline-block; font-size:11px; padding:1px 8px; border-radius:10px; margin-left:4px; }
-.badge.on_track { background:#dcfce7; color:#166534; } .badge.behind { background:#fee2e2; color:#991b1b; }
-.badge.none { background:#f1f5f9; color:#475569; }
-.badge.red { background:#fee2e2; color:#991b1b; } .badge.yellow { background:#fef9c3; color:#854d0e; }
-.badge.green { background:#dcfce7; color:#166534; } .badge.critical { background:#b91c1c; color:#fff; }
-.badge.warn, .badge.warning { background:#fed7aa; color:#9a3412; }
-.unavailable { border:1px dashed #cbd5e1; background:#f8fafc; border-radius:8px; padding:14px 16px; color:var(--muted);
-  font-size:13.5px; }
-.unavailable strong { color:var(--ink); display:block; margin-bottom:2px; }
-svg.chart { width:100%; height:auto; display:block; }
-table { width:100%; border-collapse:collapse; font-size:13px; }
-th, td { text-align:left; padding:7px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
-th { font-size:12px; color:var(--muted); font-weight:600; cursor:pointer; user-select:none; white-space:nowrap; }
-th[aria-sort="ascending"]::after { content:" ▲"; } th[aria-sort="descending"]::after { content:" ▼"; }
-td.num { text-align:right; font-variant-numeric: tabular-nums; }
-footer { font-size:12px; color:var(--muted); text-align:center; padding:0 24px 32px; }
-"""
-
-# Sorting the at-risk table is the only behaviour; everything else is static markup.
-SCRIPT = """
-(function () {
-  document.querySelectorAll("table.sortable").forEach(function (table) {
-    table.querySelectorAll("th").forEach(function (th, index) {
-      th.addEventListener("click", function () {
-        var body = table.tBodies[0];
-        var ascending = th.getAttribute("aria-sort") !== "ascending";
-        table.querySelectorAll("th").forEach(function (other) { other.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (a, b) {
-          var x = a.cells[index].getAttribute("data-sort") || a.cells[index].textContent;
-          var y = b.cells[index].getAttribute("data-sort") || b.cells[index].textContent;
-          var nx = parseFloat(x), ny = parseFloat(y);
-          var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-          return ascending ? order : -order;
-        });
-        rows.forEach(function (row) { body.appendChild(row); });
-      });
-    });
-  });
-  document.documentElement.setAttribute("data-report-ready", "1");
-})();
-"""
+from cs_warehouse.report.data import BRIDGE, ReportData
+from cs_warehouse.report.i18n import (
+    TEXT,
+    fmt_fiscal_quarter,
+    fmt_int,
+    fmt_month,
+    fmt_month_short,
+    fmt_pct,
+    fmt_score,
+    fmt_timestamp,
+    fmt_yen,
+    t,
+    value_label,
+)
 
 # Charts in a two-column row are drawn at about their on-screen width, so their text keeps its size.
 HALF = 560
+KPI_MART = "mart_kpi_monthly"
+Draw = Callable[[ReportData, str], str]  # a section's chart: SVG markup
 
-# (key, format kind, higher is better); the key is the mart_kpi_monthly column and the docs/kpis.md key.
+# (mart_kpi_monthly column, format kind, higher is better); the label is the column's in the yml.
 TILES = (
     ("mrr", "yen", True),
     ("arr", "yen", True),
@@ -101,6 +53,25 @@ TILES = (
     ("csat", "pct", True),
     ("onboarding_completion_rate", "pct", True),
 )
+# The at-risk table's columns: (mart, column) whose yml label heads it.
+AT_RISK_HEADERS = (
+    ("customer_360", "account_name"),
+    ("customer_360", "owner_csm_user_id"),
+    ("customer_360", "health_score"),
+    ("customer_360", "health_band"),
+    ("customer_360", "arr"),
+    ("mart_churn_risk_alerts", "alert_type"),
+)
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("cs_warehouse.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def _formatter(kind: str, lang: str) -> Callable[[float | None], str]:
@@ -113,122 +84,100 @@ def _formatter(kind: str, lang: str) -> Callable[[float | None], str]:
     }[kind]
 
 
-def _card(title: str, body: str, note: str = "", section_id: str = "") -> str:
-    note_html = f'<p class="note">{escape(note)}</p>' if note else ""
-    return (
-        f'<section class="card" id="{section_id}" data-section="{section_id}"><h2>{escape(title)}</h2>'
-        f"{note_html}{body}</section>"
-    )
-
-
-def _unavailable(missing: Missing, lang: str) -> str:
-    return (
-        f'<div class="unavailable" data-unavailable="{escape(",".join(missing.tables))}">'
-        f"<strong>{escape(t('not_available', lang))}</strong>"
-        f"{escape(t('not_available_detail', lang, tables=', '.join(missing.tables)))}</div>"
-    )
-
-
-def _no_rows(lang: str) -> str:
-    return f'<div class="unavailable"><strong>{escape(t("no_rows", lang))}</strong></div>'
+def _section(
+    data: ReportData, section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, **extra: Any
+) -> dict[str, Any]:
+    """A card: its marts with no rows (then the page says "no data" and names them), or its content."""
+    empty = [m for m in marts if m in data.empty_marts]
+    return {"id": section_id, "title": title, "note": "", "no_data": empty, "has_rows": has_rows, **extra}
 
 
 def _latest_value(rows: list[dict[str, Any]], key: str) -> tuple[float | None, float | None]:
     """Latest non-null value of a KPI over complete months, and the value of the month before it."""
-    values = [r.get(key) for r in rows if r["is_complete"]]
+    values = [r[key] for r in rows]
     present = [i for i, v in enumerate(values) if v is not None]
     if not present:
         return None, None
     last = present[-1]
-    prev = values[last - 1] if last > 0 else None
-    return values[last], prev
+    return values[last], (values[last - 1] if last > 0 else None)
 
 
 def _status(entry: dict[str, Any], actual: float | None, higher_is_better: bool) -> str:
-    status = str(entry.get("status") or "").lower().replace(" ", "_")
-    if status in ("on_track", "behind"):
-        return status
+    if entry.get("status") in ("on_track", "behind"):
+        return entry["status"]
     target = entry.get("target")
     if target is None or actual is None:
         return "none"
     return "on_track" if (actual >= target if higher_is_better else actual <= target) else "behind"
 
 
-def tiles_html(data: ReportData, lang: str) -> str:
+def tiles(data: ReportData, lang: str) -> list[dict[str, Any]]:
     complete = [r for r in data.monthly if r["is_complete"]]
-    if not complete:
-        return _no_rows(lang)
     last_nps = next((q["nps"] for q in reversed(data.nps_quarters) if q["nps"] is not None), None)
-    targets = data.targets if isinstance(data.targets, dict) else {}
     out = []
     for key, kind, higher_is_better in TILES:
         fmt = _formatter(kind, lang)
         value, prev = _latest_value(complete, key)
         if key == "nps" and last_nps is not None:
             value, prev = float(last_nps), None
-        history = [r.get(key) for r in complete[-12:]]
-        delta = ""
+        tile: dict[str, Any] = {
+            "key": key,
+            "label": data.contracts.label(KPI_MART, key, lang),
+            "value": fmt(value),
+            "spark": Markup(charts.sparkline([r[key] for r in complete[-12:]])),
+            "delta": "",
+            "delta_good": False,
+            "target": None,
+        }
         if value is not None and prev is not None:
             change = value - prev
-            good = (change >= 0) == higher_is_better
-            shown = (
+            tile["delta_good"] = (change >= 0) == higher_is_better
+            tile["delta"] = (
                 fmt_yen(change, lang)
                 if kind == "yen"
                 else f"{change * 100:+.1f}pt"
                 if "pct" in kind
                 else f"{change:+,.0f}"
             )
-            delta = (
-                f'<span class="delta {"good" if good else "bad"}">{escape(t("vs_prev", lang))} {escape(shown)}</span>'
-            )
-        entry = targets.get(key)
+        entry = data.targets.get(key)
         if entry is not None:
             status = _status(entry, value, higher_is_better)
-            status_text = t(status, lang) if status != "none" else t("no_target", lang)
-            target_line = (
-                f'<div class="sub target">{escape(t("target", lang))} {escape(fmt(entry["target"]))}'
-                f'<span class="badge {status}">{escape(status_text)}</span></div>'
-            )
-        else:
-            target_line = ""
-        out.append(
-            f'<div class="tile" data-kpi="{key}">{charts.sparkline(history)}'
-            f'<div class="label">{escape(t(key, lang))}</div><div class="value">{escape(fmt(value))}</div>'
-            f'<div class="sub">{delta}</div>{target_line}</div>'
-        )
-    note = ""
-    if isinstance(data.targets, Missing):
-        note = f'<p class="note" data-unavailable="kpi_targets">{escape(t("targets_missing", lang))}</p>'
-    return note + '<div class="tiles">' + "".join(out) + "</div>"
+            tile["target"] = fmt(entry["target"])
+            tile["status"] = status
+            tile["status_text"] = value_label("status", status, lang) if status != "none" else t("no_target", lang)
+        out.append(tile)
+    return out
 
 
-def waterfall_html(data: ReportData, lang: str) -> str:
+def waterfall_svg(data: ReportData, lang: str) -> str:
     row = next((r for r in reversed(data.monthly) if r["is_complete"]), None)
     if row is None:
-        return _no_rows(lang)
+        return ""
+    kinds = {"mrr_at_start": "total", "contraction_mrr": "down", "churned_mrr": "down", "mrr": "total"}
     steps = [
-        Step(t("mrr_start", lang), row["mrr_at_start"] or 0.0, "total"),
-        Step(t("new", lang), row["new_mrr"] or 0.0, "up"),
-        Step(t("reactivation", lang), row["reactivation_mrr"] or 0.0, "up"),
-        Step(t("expansion", lang), row["expansion_mrr"] or 0.0, "up"),
-        Step(t("contraction", lang), row["contraction_mrr"] or 0.0, "down"),
-        Step(t("churn", lang), row["churned_mrr"] or 0.0, "down"),
-        Step(t("mrr_end", lang), row["mrr"] or 0.0, "total"),
+        Step(
+            t("mrr_end", lang) if key == "mrr" else data.contracts.label(KPI_MART, key, lang),
+            row[key] or 0.0,
+            kinds.get(key, "up"),
+        )
+        for key in BRIDGE
     ]
     return charts.waterfall(steps, lambda v: fmt_yen(v, lang), label=t("sec_waterfall", lang), width=HALF)
 
 
-def retention_html(data: ReportData, lang: str) -> str:
+def retention_svg(data: ReportData, lang: str) -> str:
     rows = [r for r in data.monthly if r["is_complete"]][-24:]
-    if not rows:
-        return _no_rows(lang)
     labels = [fmt_month_short(r["month"], lang) for r in rows]
+
+    def label(key: str) -> str:
+        return data.contracts.label(KPI_MART, key, lang)
+
     rates = charts.line_chart(
         labels,
         [
-            Series(t("nrr_12m", lang), PALETTE["blue"], [r["nrr_12m"] for r in rows]),
-            Series(t("grr_12m", lang), PALETTE["teal"], [r["grr_12m"] for r in rows]),
-            Series(t("nrr_monthly", lang), PALETTE["purple"], [r["nrr_monthly"] for r in rows], dashed=True),
+            Series(label("nrr_12m"), PALETTE["blue"], [r["nrr_12m"] for r in rows]),
+            Series(label("grr_12m"), PALETTE["teal"], [r["grr_12m"] for r in rows]),
+            Series(label("nrr_monthly"), PALETTE["purple"], [r["nrr_monthly"] for r in rows], dashed=True),
         ],
         lambda v: fmt_pct(v, 0),
         label=t("sec_retention", lang),
@@ -237,9 +186,9 @@ def retention_html(data: ReportData, lang: str) -> str:
     )
     churn = charts.line_chart(
         labels,
-        [Series(t("logo_churn_rate", lang), PALETTE["orange"], [r["logo_churn_rate"] for r in rows])],
+        [Series(label("logo_churn_rate"), PALETTE["orange"], [r["logo_churn_rate"] for r in rows])],
         lambda v: fmt_pct(v, 1),
-        label=t("logo_churn_rate", lang),
+        label=label("logo_churn_rate"),
         include_zero=True,
         height=200,
         width=HALF,
@@ -247,10 +196,9 @@ def retention_html(data: ReportData, lang: str) -> str:
     return rates + churn
 
 
-def churn_heatmap_html(data: ReportData, lang: str) -> str:
+def churn_heatmap_svg(data: ReportData, lang: str) -> str:
     hm = data.churn_heatmap
-    if not hm:
-        return _no_rows(lang)
+    assert hm is not None
     return charts.heatmap(
         hm["rows"],
         hm["cols"],
@@ -265,13 +213,11 @@ def churn_heatmap_html(data: ReportData, lang: str) -> str:
     )
 
 
-def cohort_html(data: ReportData, lang: str) -> str:
+def cohort_svg(data: ReportData, lang: str) -> str:
     hm = data.cohort_heatmap
-    if not hm:
-        return _no_rows(lang)
-    rows = [f"{fmt_month_short(m, lang)} (n={hm['sizes'][m]})" for m in hm["rows"]]
+    assert hm is not None
     return charts.heatmap(
-        rows,
+        [f"{fmt_month_short(m, lang)} (n={hm['sizes'][m]})" for m in hm["rows"]],
         [str(c) for c in hm["cols"]],
         hm["cells"],
         lambda v: f"{v * 100:.0f}",
@@ -285,24 +231,34 @@ def cohort_html(data: ReportData, lang: str) -> str:
     )
 
 
-def funnel_html(data: ReportData, lang: str) -> str:
-    if not data.funnel:
-        return _no_rows(lang)
-    # A milestone added to the seed later has no translation yet; its code is still readable.
-    steps = [(t(key, lang) if key in TEXT else key.removeprefix("milestone_"), n) for key, n in data.funnel]
+def funnel_svg(data: ReportData, lang: str) -> str:
+    assert data.funnel is not None
+    names = data.contracts.milestone_labels(lang)
+
+    def step_label(key: str) -> str:
+        # A milestone of the mart that the seed does not name reads as its code.
+        code = key.removeprefix("milestone_")
+        return t(key, lang) if key in TEXT else names.get(code, code)
+
+    steps = [(step_label(key), n) for key, n in data.funnel]
     return charts.funnel(steps, fmt_int, label=t("sec_funnel", lang), width=HALF)
 
 
-def usage_html(data: ReportData, lang: str) -> str:
-    if not data.usage_daily:
-        return _no_rows(lang)
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def usage_svg(data: ReportData, lang: str) -> str:
     rows = data.usage_daily
-    labels = [r["report_date"].strftime("%m/%d") for r in rows]
     return charts.line_chart(
-        labels,
+        [r["report_date"].strftime("%m/%d") for r in rows],
         [
-            Series(t("mau", lang), PALETTE["blue"], [_f(r["mau"]) for r in rows]),
-            Series(t("dau", lang), PALETTE["orange"], [_f(r["dau"]) for r in rows]),
+            Series(
+                data.contracts.label("mart_usage_daily", "mau", lang), PALETTE["blue"], [_f(r["mau"]) for r in rows]
+            ),
+            Series(
+                data.contracts.label("mart_usage_daily", "dau", lang), PALETTE["orange"], [_f(r["dau"]) for r in rows]
+            ),
         ],
         fmt_int,
         label=t("sec_usage", lang),
@@ -311,114 +267,134 @@ def usage_html(data: ReportData, lang: str) -> str:
     )
 
 
-def _f(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def nps_html(data: ReportData, lang: str) -> str:
+def nps_svg(data: ReportData, lang: str) -> str:
     quarters = data.nps_quarters[-8:]
-    if not quarters:
-        return _no_rows(lang)
-    labels = [f"FY{q['fiscal_year']} Q{q['fiscal_quarter']}" for q in quarters]
+    labels = [fmt_fiscal_quarter(q["fiscal_year"], q["fiscal_quarter"], lang, wrap=True) for q in quarters]
     return charts.bar_chart(labels, [_f(q["nps"]) for q in quarters], fmt_score, label=t("sec_nps", lang), width=HALF)
 
 
-def health_html(data: ReportData, lang: str) -> str:
-    if isinstance(data.health, Missing):
-        return _unavailable(data.health, lang)
+def health_svg(data: ReportData, lang: str) -> str:
     health = data.health
-    if not health["days"]:
-        return _no_rows(lang)
-    labels = [d.strftime("%m/%d") for d in health["days"]]
-    layers = [
-        (t("band_red", lang), PALETTE["red"], health["counts"]["red"]),
-        (t("band_yellow", lang), PALETTE["yellow"], health["counts"]["yellow"]),
-        (t("band_green", lang), PALETTE["green"], health["counts"]["green"]),
-    ]
-    return charts.stacked_bars(labels, layers, label=t("sec_health", lang), width=HALF)
-
-
-def at_risk_html(data: ReportData, lang: str) -> str:
-    if isinstance(data.at_risk, Missing):
-        return _unavailable(data.at_risk, lang)
-    if not data.at_risk:
-        return _no_rows(lang)
-    head = "".join(
-        f"<th>{escape(t(k, lang))}</th>"
-        for k in ("account", "owner_csm", "health_score", "health_band", "arr", "alerts")
+    assert health is not None
+    layers = [(value_label("band", b, lang), PALETTE[b], health["counts"][b]) for b in ("red", "yellow", "green")]
+    return charts.stacked_bars(
+        [d.strftime("%m/%d") for d in health["days"]], layers, label=t("sec_health", lang), width=HALF
     )
-    body = []
+
+
+def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
+    out = []
     for row in data.at_risk:
-        band = str(row["health_band"] or "")
-        alerts = row["alerts"]
-        if alerts:
-            alert_html = " ".join(
-                f'<span class="badge {escape(str(a["severity"] or "").lower())}">{escape(str(a["type"]))}</span>'
-                for a in alerts
-            )
-        else:
-            alert_html = escape(str(row["open_alerts"] or ""))
-        score = row["health_score"]
-        body.append(
-            "<tr>"
-            f"<td>{escape(str(row['account_name'] or row['account_id']))}</td>"
-            f"<td>{escape(str(row['owner_csm'] or '–'))}</td>"
-            f'<td class="num" data-sort="{score if score is not None else -1}">{fmt_int(score)}</td>'
-            f'<td><span class="badge {escape(band.lower())}">{escape(band.capitalize() or "–")}</span></td>'
-            f'<td class="num" data-sort="{row["arr"] or 0}">{escape(fmt_yen(row["arr"], lang))}</td>'
-            f"<td>{alert_html}</td>"
-            "</tr>"
+        score, band = row["health_score"], row["health_band"]
+        out.append(
+            {
+                "name": row["account_name"] or row["account_id"],
+                "owner": row["owner_csm_user_id"] or "–",
+                "score": fmt_int(score),
+                "score_sort": score if score is not None else -1,
+                "band": band or "",
+                "band_label": value_label("band", band, lang) if band else "–",
+                "arr": fmt_yen(row["arr"], lang),
+                "arr_sort": row["arr"] or 0,
+                "alerts": [
+                    {
+                        "label": value_label("alert", a["type"], lang),
+                        "severity": a["severity"],
+                        "severity_label": value_label("severity", a["severity"], lang),
+                    }
+                    for a in row["alerts"]
+                ],
+            }
         )
-    return f'<table class="sortable" id="at-risk"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return out
 
 
-def render(data: ReportData, lang: str, *, other_href: str, source: str, generated_at: dt.datetime) -> str:
+def render(data: ReportData, lang: str, *, other_href: str, source: str, generated_at: dt.datetime, zone: str) -> str:
+    complete = any(r["is_complete"] for r in data.monthly)
+
+    def section(
+        section_id: str, title: str, marts: tuple[str, ...], has_rows: bool, draw: Draw, note: str = ""
+    ) -> dict[str, Any]:
+        # charts.py escapes every text it puts in the SVG.
+        chart = Markup(draw(data, lang)) if has_rows else Markup("")
+        return _section(data, section_id, t(title, lang), marts, has_rows, chart=chart, note=note)
+
     month = fmt_month(data.latest_month, lang)
-    published = data.published_at or "–"
-    sections = [
-        _card(t("sec_tiles", lang), tiles_html(data, lang), section_id="tiles"),
-        '<div class="grid2">'
-        + _card(
-            t("sec_waterfall", lang), waterfall_html(data, lang), f"{month} · {t('waterfall_note', lang)}", "waterfall"
-        )
-        + _card(t("sec_retention", lang), retention_html(data, lang), section_id="retention")
-        + "</div>",
-        '<div class="grid2">'
-        + _card(
-            t("sec_churn_heatmap", lang), churn_heatmap_html(data, lang), t("heat_churn_note", lang), "churn-heatmap"
-        )
-        + _card(t("sec_cohort", lang), cohort_html(data, lang), t("heat_cohort_note", lang), "cohort")
-        + "</div>",
-        '<div class="grid2">'
-        + _card(t("sec_funnel", lang), funnel_html(data, lang), t("funnel_note", lang), "funnel")
-        + _card(t("sec_usage", lang), usage_html(data, lang), t("usage_note", lang), "usage")
-        + "</div>",
-        '<div class="grid2">'
-        + _card(t("sec_nps", lang), nps_html(data, lang), t("nps_note", lang), "nps")
-        + _card(t("sec_health", lang), health_html(data, lang), t("health_note", lang), "health")
-        + "</div>",
-        _card(t("sec_at_risk", lang), at_risk_html(data, lang), t("at_risk_note", lang), "at-risk"),
+    kpi = (KPI_MART,)
+    grid = [
+        [
+            section(
+                "waterfall", "sec_waterfall", kpi, complete, waterfall_svg, f"{month} · {t('waterfall_note', lang)}"
+            ),
+            section("retention", "sec_retention", kpi, complete, retention_svg),
+        ],
+        [
+            section(
+                "churn-heatmap",
+                "sec_churn_heatmap",
+                ("mart_churn_by_plan_tenure",),
+                data.churn_heatmap is not None,
+                churn_heatmap_svg,
+                t("heat_churn_note", lang),
+            ),
+            section(
+                "cohort",
+                "sec_cohort",
+                ("mart_cohort_retention",),
+                data.cohort_heatmap is not None,
+                cohort_svg,
+                t("heat_cohort_note", lang),
+            ),
+        ],
+        [
+            section(
+                "funnel",
+                "sec_funnel",
+                ("mart_onboarding_cohorts",),
+                bool(data.funnel),
+                funnel_svg,
+                t("funnel_note", lang),
+            ),
+            section(
+                "usage", "sec_usage", ("mart_usage_daily",), bool(data.usage_daily), usage_svg, t("usage_note", lang)
+            ),
+        ],
+        [
+            section("nps", "sec_nps", ("mart_nps_quarterly",), bool(data.nps_quarters), nps_svg, t("nps_note", lang)),
+            section(
+                "health",
+                "sec_health",
+                ("mart_health_score_daily",),
+                data.health is not None,
+                health_svg,
+                t("health_note", lang),
+            ),
+        ],
     ]
-    return f"""<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(t("title", lang))} — {escape(month)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header>
-  <div><h1>{escape(t("title", lang))} — {escape(month)}</h1>
-  <div class="meta">{escape(t("published", lang))}: {escape(published)} · {escape(t("generated", lang))}: \
-{escape(generated_at.isoformat(timespec="seconds"))}</div></div>
-  <a href="{escape(other_href)}" hreflang="{"en" if lang == "ja" else "ja"}">{escape(t("other_lang", lang))}</a>
-</header>
-<main>
-{"".join(sections)}
-</main>
-<footer>{escape(t("footer", lang, path=source))}</footer>
-<script>{SCRIPT}</script>
-</body>
-</html>
-"""
+    context = {
+        "lang": lang,
+        "other_lang": "en" if lang == "ja" else "ja",
+        "other_href": other_href,
+        "month": month,
+        "published": fmt_timestamp(data.published_at, lang, zone),
+        "generated": fmt_timestamp(generated_at, lang, zone),
+        "zone": generated_at.astimezone(ZoneInfo(zone)).strftime("%Z"),
+        "source": source,
+        "targets_no_data": "mart_kpi_targets" in data.empty_marts,
+        "tiles": _section(
+            data, "tiles", t("sec_tiles", lang), kpi, complete, entries=tiles(data, lang) if complete else []
+        ),
+        "grid": grid,
+        "at_risk": {
+            **_section(data, "at-risk", t("sec_at_risk", lang), ("customer_360",), bool(data.at_risk)),
+            "note": t("at_risk_note", lang),
+            "headers": [data.contracts.label(mart, column, lang) for mart, column in AT_RISK_HEADERS],
+            "entries": at_risk_rows(data, lang),
+        },
+        "t": lambda key, **values: t(key, lang, **values),
+    }
+    return environment().get_template("report.html.j2").render(context)
+
+
+def render_index(pages: dict[str, str]) -> str:
+    return environment().get_template("index.html.j2").render(pages=pages)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 LANGUAGES = ("ja", "en")
 
-# key -> (ja, en). KPI labels follow docs/kpis.md so the report, BI and the semantic layer use one vocabulary.
+# key -> (ja, en): the page's own wording. Column labels come from the models' yml and milestone names from
+# the seed onboarding_milestones (contract.py); the values at the end label codes of accepted values (alert
+# types, bands, ...) that have no label in the project.
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("カスタマーサクセス KPI レポート", "Customer Success KPI report"),
-    "as_of": ("対象月", "Month"),
     "published": ("データ公開日時", "Data published"),
     "generated": ("レポート作成日時", "Report generated"),
     "other_lang": ("English", "日本語"),
-    "not_available": ("データがまだありません", "Not available yet"),
-    "not_available_detail": (
-        "このセクションのマート（{tables}）はまだ公開コピーにありません。公開され次第、表示されます。",
-        "The mart behind this section ({tables}) is not in the serving copy yet; it appears once published.",
+    "no_data": ("データがありません", "No data"),
+    "no_data_detail": (
+        "このセクションのマート（{tables}）に行がありません。データ元が取り込まれていない可能性があります。",
+        "The mart behind this section ({tables}) has no rows; its source may not be loaded.",
     ),
     "no_rows": ("表示できるデータがありません。", "No rows to show."),
     "sec_tiles": ("主要KPI", "Headline KPIs"),
@@ -30,40 +32,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "sec_health": ("ヘルススコア分布", "Health band distribution"),
     "sec_at_risk": ("要注意アカウント", "At-risk accounts"),
     "target": ("目標", "Target"),
-    "actual": ("実績", "Actual"),
     "vs_prev": ("前月比", "vs prev. month"),
-    "on_track": ("達成ペース", "On track"),
-    "behind": ("未達", "Behind"),
     "no_target": ("目標未設定", "No target"),
     "targets_missing": (
-        "KPI目標マート（kpi_targets）がまだないため、目標との比較は表示していません。",
-        "The KPI targets mart (kpi_targets) is not published yet, so tiles show actuals only.",
+        "KPI目標（mart_kpi_targets）が設定されていないため、目標との比較は表示していません。",
+        "No KPI targets are set (mart_kpi_targets), so tiles show actuals only.",
     ),
     "waterfall_note": (
         "期首MRRから期末MRRへの内訳（縦軸は0から始まりません）。",
         "From start to end MRR of the month (the axis does not start at zero).",
     ),
-    "mrr_start": ("期首MRR", "Start MRR"),
     "mrr_end": ("期末MRR", "End MRR"),
-    "new": ("新規", "New"),
-    "reactivation": ("復活", "Reactivation"),
-    "expansion": ("拡大", "Expansion"),
-    "contraction": ("縮小", "Contraction"),
-    "churn": ("解約", "Churn"),
-    "nrr_12m": ("NRR（12ヶ月コホート）", "NRR (12-month cohort)"),
-    "grr_12m": ("GRR（12ヶ月コホート）", "GRR (12-month cohort)"),
-    "nrr_monthly": ("NRR（月次）", "NRR (monthly)"),
-    "grr_monthly": ("GRR（月次）", "GRR (monthly)"),
-    "logo_churn_rate": ("解約率（顧客数）", "Logo churn rate"),
-    "mrr": ("MRR", "MRR"),
-    "arr": ("ARR", "ARR"),
-    "paying_accounts": ("有償顧客数", "Paying accounts"),
-    "mau": ("MAU", "MAU"),
-    "dau": ("DAU", "DAU"),
-    "stickiness": ("定着度 (DAU/MAU)", "Stickiness (DAU/MAU)"),
-    "nps": ("NPS（顧客推奨度）", "NPS"),
-    "csat": ("CSAT（顧客満足度）", "CSAT"),
-    "onboarding_completion_rate": ("オンボーディング完了率", "Onboarding completion"),
     "plan": ("プラン", "Plan"),
     "tenure_band": ("利用期間（月）", "Tenure (months)"),
     "cohort_month": ("初回課金月", "First paid month"),
@@ -82,10 +61,6 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "funnel_started": ("契約開始", "Contract started"),
     "funnel_completed": ("全マイルストーン完了", "All milestones done"),
-    "milestone_first_login": ("初回ログイン", "First login"),
-    "milestone_initial_setup": ("初期設定完了", "Initial setup done"),
-    "milestone_tutorial": ("チュートリアル完了", "Tutorial finished"),
-    "milestone_first_key_action": ("初回キーアクション", "First key action"),
     "usage_note": (
         "日次のDAUとMAU（直近30日のアクティブユーザー）。",
         "Daily DAU and MAU (users active in the trailing 30 days).",
@@ -94,24 +69,32 @@ TEXT: dict[str, tuple[str, str]] = {
         "会計四半期ごと、回答者ごとの最新回答で算出（−100〜100）。",
         "Per fiscal quarter over each respondent's latest answer (−100 to 100).",
     ),
-    "health_note": ("アカウント数（ヘルスバンド別）。", "Accounts per health band."),
-    "band_red": ("Red（要対応）", "Red"),
-    "band_yellow": ("Yellow（注意）", "Yellow"),
-    "band_green": ("Green（良好）", "Green"),
+    "health_note": ("アカウント数（ヘルス区分別、週次）。", "Accounts per health band, weekly."),
     "at_risk_note": (
-        "ヘルスバンドが Red、または未対応のアラートがある有償アカウント（Red を先頭に ARR の大きい順）。",
-        "Paying accounts in the Red band or with open alerts; Red first, then by ARR.",
+        "ヘルス区分がレッド、または未解決のアラートがある有償アカウント（レッドを先頭に ARR の大きい順）。",
+        "Paying accounts in the red band or with open alerts; red first, then by ARR.",
     ),
-    "account": ("アカウント", "Account"),
-    "owner_csm": ("担当CSM", "Owner CSM"),
-    "health_score": ("ヘルススコア", "Health score"),
-    "health_band": ("ヘルスバンド", "Band"),
-    "alerts": ("アラート", "Alerts"),
-    "fiscal_quarter": ("会計四半期", "Fiscal quarter"),
     "footer": (
-        "出典: 公開コピー（{path}）。率は確定月のみ。KPIの定義は docs/kpis.md に従います。",
-        "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow docs/kpis.md.",
+        "出典: 公開コピー（{path}）。率は確定月のみ。KPIの定義は docs/kpis.md に従います。日時は{zone}。",
+        "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow docs/kpis.md. "
+        "Times in {zone}.",
     ),
+    # Accepted values of mart_health_score_daily.health_band, mart_kpi_targets.status and of
+    # mart_churn_risk_alerts.alert_type / severity (tests/report check that each value has a label).
+    "band_red": ("レッド（要対応）", "Red"),
+    "band_yellow": ("イエロー（注意）", "Yellow"),
+    "band_green": ("グリーン（良好）", "Green"),
+    "status_on_track": ("達成ペース", "On track"),
+    "status_behind": ("未達", "Behind"),
+    "severity_critical": ("重大", "Critical"),
+    "severity_warning": ("警告", "Warning"),
+    "alert_usage_drop": ("利用量の減少", "Usage drop"),
+    "alert_feature_breadth_drop": ("利用機能数の減少", "Fewer features used"),
+    "alert_key_user_inactive": ("キーユーザーの非アクティブ", "Key user inactive"),
+    "alert_new_detractor": ("新たな批判者（NPS 0〜6）", "New detractor (NPS 0-6)"),
+    "alert_urgent_ticket_overdue": ("緊急チケットの長期未解決", "Urgent ticket overdue"),
+    "alert_renewal_at_risk": ("更新リスク", "Renewal at risk"),
+    "alert_low_seat_utilisation": ("席利用率の低下", "Low seat utilisation"),
 }
 
 
@@ -119,6 +102,34 @@ def t(key: str, lang: str, **values: object) -> str:
     ja, en = TEXT[key]
     text = ja if lang == "ja" else en
     return text.format(**values) if values else text
+
+
+def value_label(kind: str, code: object, lang: str) -> str:
+    """The label of an accepted value (kind "band", "alert", "severity", "status"); a code added to a model
+    later with no label yet reads as itself."""
+    key = f"{kind}_{code}"
+    return t(key, lang) if key in TEXT else str(code)
+
+
+def fmt_fiscal_quarter(year: int, quarter: int, lang: str, *, wrap: bool = False) -> str:
+    """`2024年度 第4四半期` / `FY2024 Q4`; the fiscal year is named by its starting calendar year. `wrap` breaks
+    the Japanese form over two lines (chart axes)."""
+    if lang == "ja":
+        return f"{year}年度{chr(10) if wrap else ' '}第{quarter}四半期"
+    return f"FY{year} Q{quarter}"
+
+
+def fmt_timestamp(value: dt.datetime | str | None, lang: str, zone: str) -> str:
+    """A moment in the reporting time zone with its abbreviation (JST for Asia/Tokyo); naive values are UTC."""
+    if value is None or value == "":
+        return "–"
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    if lang == "ja":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M} {local:%Z}"
+    return f"{local.day} {local:%b %Y %H:%M} {local:%Z}"
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
