@@ -90,6 +90,21 @@ def test_a_backfill_reloads_an_unchanged_day_file(loaded: Path) -> None:
     assert event_ids(loaded) == ["E1", "E2"]
 
 
+def test_the_schedule_tags_its_night_new_or_changed_only() -> None:
+    from cs_warehouse.defs.jobs import nightly_schedule
+
+    schedule = dg.Definitions(assets=[product_events], schedules=[nightly_schedule]).resolve_schedule_def(
+        "nightly_build_0200_jst"
+    )
+    at_two = dt.datetime(2024, 3, 3, 2, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    with dg.instance_for_test() as instance:
+        [request] = schedule.evaluate_tick(
+            dg.build_schedule_context(instance=instance, scheduled_execution_time=at_two)
+        ).run_requests
+    assert request.partition_key == "2024-03-02"
+    assert request.tags[EVENT_FILES_TAG] == NEW_OR_CHANGED
+
+
 def test_the_partitions_start_at_the_first_day_folder(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     for day in ("2024-03-05", "2024-02-28", "2024-03-01"):
