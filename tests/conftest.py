@@ -40,6 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # The reporting day of the in-process nightly tests (CSW_AS_OF_DATE): fixed once per session, so the
 # nights of one test compute the same day's KPIs even when the session runs past midnight in Tokyo.
 REPORTING_DAY = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()
+# The event partitions are defined once per process, when the definitions load, from the landing folder of
+# that moment; the tests of one session run nights over datasets from 2024 to 2026 in different folders, so
+# the partitions start before all of them (the setting's override; tests/ingestion tests the default).
+os.environ.setdefault("CSW_EVENTS_START_DATE", "2020-01-01")
 DBT = str(Path(sys.executable).parent / "dbt")
 
 

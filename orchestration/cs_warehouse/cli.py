@@ -98,12 +98,19 @@ def run_nightly(
     """The nightly job in this process, over every event day with new or changed files, or over the given
     first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
     from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
-    from cs_warehouse.runs import cli_run_tags, partition_range_tags, pending_event_days, write_run_status
+    from cs_warehouse.runs import (
+        RANGE_END_TAG,
+        RANGE_START_TAG,
+        cli_run_tags,
+        partition_range_tags,
+        pending_event_days,
+        write_run_status,
+    )
 
     stage = stage or Stage()
     stage.name = "partition discovery"
     days = list(event_days) if event_days else pending_event_days(settings.landing_dir, settings.warehouse_path)
-    tags = partition_range_tags(days, yesterday_in_tokyo())
+    tags = partition_range_tags(days, yesterday_in_tokyo(), reload=bool(event_days))
     stage.name = "run"
     from cs_warehouse.definitions import defs
 
@@ -121,7 +128,11 @@ def run_nightly(
                 run_id=run_id,
                 raise_on_error=False,
             )
-        status = {"run_id": result.run_id, "success": result.success, "event_days": list(tags.values())}
+        status = {
+            "run_id": result.run_id,
+            "success": result.success,
+            "event_days": [tags[RANGE_START_TAG], tags[RANGE_END_TAG]],
+        }
         if abandoned:
             status["killed_runs_marked_failed"] = abandoned
         if not result.success:

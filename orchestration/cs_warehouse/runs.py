@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# A run tagged EVENT_FILES_TAG=NEW_OR_CHANGED loads only the event files of its days that are new or changed
+# (the nightly: CLI, schedule, sensor); without it a run reloads its days' files (a backfill).
+EVENT_FILES_TAG = "cs_warehouse/event_files"
+NEW_OR_CHANGED = "new_or_changed"
 # Set on runs the CLI starts: which process ran them, under which warehouse lock (see mark_abandoned_runs).
 PID_TAG = "cs_warehouse/pid"
 HOST_TAG = "cs_warehouse/host"
@@ -131,10 +135,13 @@ def pending_event_days(landing_dir: Path, warehouse_path: Path) -> list[dt.date]
     return sorted(days)
 
 
-def partition_range_tags(days: list[dt.date], fallback: dt.date) -> dict[str, str]:
-    """Run tags covering the pending days (one run for the whole range), or the fallback day."""
+def partition_range_tags(days: list[dt.date], fallback: dt.date, reload: bool = True) -> dict[str, str]:
+    """Run tags covering the pending days (one run for the whole range), or the fallback day. `reload`: the
+    run reloads those days' files whether changed or not (a backfill); else it loads only new or changed
+    files, so a night with none loads nothing."""
     start, end = (days[0], days[-1]) if days else (fallback, fallback)
-    return {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
+    tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
+    return tags if reload else {**tags, EVENT_FILES_TAG: NEW_OR_CHANGED}
 
 
 def landing_fingerprint(landing_dir: Path) -> str:

@@ -6,19 +6,29 @@ Each ingestion step holds the warehouse lock (cs_warehouse.runlock) while it wri
 schedule, the sensor or the UI never loads into the warehouse while a CLI night does.
 """
 
+import contextlib
 import datetime as dt
 import os
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
-from cs_warehouse.ingestion.load import RAW_SCHEMA, FileResult, Loader, MissingExportError, PartitionFolderError
+from cs_warehouse.ingestion.load import (
+    PARTITION_DIR,
+    RAW_SCHEMA,
+    FileResult,
+    Loader,
+    MissingExportError,
+    PartitionFolderError,
+)
 from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
-from cs_warehouse.runs import root_cause_of_exception
+from cs_warehouse.runs import EVENT_FILES_TAG, NEW_OR_CHANGED, root_cause_of_exception
 from cs_warehouse.settings import Settings
 
 # Errors that the same input raises every time: never retried.
@@ -62,10 +72,32 @@ def _entity_metadata(results: list[FileResult]) -> dict[str, dg.MetadataValue]:
 SNAPSHOT_ENTITIES = [e for e in CONTRACT.load_order() if not e.partitioned_by_day]
 EVENTS = CONTRACT.entities["product_events"]
 
+
+def events_start_date(landing_dir: Path, override: str | None = None) -> str:
+    """The first day of the event partitions: `override` (CSW_EVENTS_START_DATE) when set, else the first
+    day folder of the landing event log (`product_events/dt=YYYY-MM-DD`, names only: nothing is read), else
+    yesterday in Tokyo (no events yet). A folder name that is not a date is left to the load, which names it."""
+    if override:
+        return dt.date.fromisoformat(override).isoformat()
+    days = []
+    root = landing_dir / EVENTS.name
+    if root.is_dir():
+        for folder in root.iterdir():
+            match = PARTITION_DIR.match(folder.name)
+            if match and folder.is_dir():
+                with contextlib.suppress(ValueError):
+                    days.append(dt.date.fromisoformat(match.group(1)))
+    if days:
+        return min(days).isoformat()
+    return (dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)).isoformat()
+
+
 # Product events are partitioned by the reporting-zone day their landing file belongs to, so a date
-# range can be re-ingested (backfilled) from the UI or CLI; one run covers a whole range.
+# range can be re-ingested (backfilled) from the UI or CLI; one run covers a whole range. The partitions
+# start at the first day of data when the definitions load (a running Dagster UI sees older day folders
+# that arrive later after a reload of its definitions).
 events_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("CSW_EVENTS_START_DATE", "2020-01-01"),
+    start_date=events_start_date(Settings.from_env().landing_dir, os.environ.get("CSW_EVENTS_START_DATE")),
     timezone="Asia/Tokyo",
 )
 
@@ -114,7 +146,8 @@ def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.Materialize
     retry_policy=TRANSIENT_RETRY_POLICY,
 )
 def product_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Load the event files of the run's days. A re-run reloads those days' files (a backfill)."""
+    """Load the event files of the run's days: only the new or changed ones in a nightly run (tagged
+    EVENT_FILES_TAG), all of them otherwise (a backfill or a re-run from the UI reloads those days)."""
     settings = Settings.from_env()
     window = context.partition_time_window
     days = set()
@@ -123,7 +156,8 @@ def product_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         days.add(day)
         day += dt.timedelta(days=1)
     with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
-        results = Loader(con, settings.landing_dir, CONTRACT).load_entity(EVENTS, days=days, force=True)
+        force = context.run.tags.get(EVENT_FILES_TAG) != NEW_OR_CHANGED
+        results = Loader(con, settings.landing_dir, CONTRACT).load_entity(EVENTS, days=days, force=force)
     _log_results(context, results)
     return dg.MaterializeResult(metadata=_entity_metadata(results))
 

@@ -8,6 +8,8 @@ import dagster as dg
 from cs_warehouse.notify import notify_failure
 from cs_warehouse.publish import record_failed_night
 from cs_warehouse.runs import (
+    EVENT_FILES_TAG,
+    NEW_OR_CHANGED,
     PID_TAG,
     landing_fingerprint,
     partition_range_tags,
@@ -26,13 +28,14 @@ nightly_build = dg.define_asset_job(
     "serving copy when every critical check passed, then write the reports.",
 )
 
-# At 02:00 Asia/Tokyo: yesterday's event partition plus every snapshot export and model.
+# At 02:00 Asia/Tokyo: yesterday's event partition (its new or changed files) plus every snapshot export and model.
 nightly_schedule = dg.build_schedule_from_partitioned_job(
     nightly_build,
     name="nightly_build_0200_jst",
     hour_of_day=2,
     minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    tags={EVENT_FILES_TAG: NEW_OR_CHANGED},
 )
 
 
@@ -59,7 +62,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         record_failed_night(settings.serving_path, None, [reason], cause.as_dict(), stage="partition discovery")
         notify_failure("landing sensor could not start the nightly build", [reason], settings.notify_webhook_url)
         return dg.SensorResult(skip_reason=reason, cursor=fingerprint)
-    request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo()))
+    request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo(), reload=False))
     return dg.SensorResult(run_requests=[request], cursor=fingerprint)
 
 
