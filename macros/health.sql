@@ -41,12 +41,13 @@
     first_output_date (the first day the run writes) and first_spine_date (that day less `warmup_days`, the
     reach of the model's trailing windows). A full build writes from the history start; an incremental run
     from (its latest day - health_incremental_lookback_days), or from the earliest usage day that a load since
-    its last run changed when that is earlier. Every such model stores `_usage_load_id`. -#}
-{% macro health_recompute_bounds() -%}
+    its last run changed when that is earlier. Every such model stores `_usage_load_id`. The model passes
+    its own is_incremental() (a unit test's override reaches the model, not this macro). -#}
+{% macro health_recompute_bounds(incremental) -%}
     select
         history.history_start_date,
         history.usage_load_id,
-        {% if is_incremental() -%}
+        {% if incremental -%}
             coalesce(
                 case
                     when changed_usage.first_changed_date < recomputed.lookback_date
@@ -64,7 +65,7 @@
             coalesce(max(_last_session_load_id), '') as usage_load_id
         from {{ ref('int_usage_user_daily') }}
     ) as history
-    {%- if is_incremental() %}
+    {%- if incremental %}
         cross join (
             select
                 cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'max(score_date)') }} as date)
@@ -80,11 +81,11 @@
 {%- endmacro %}
 
 {#- The bounds above with first_spine_date = first_output_date - warmup_days. -#}
-{% macro health_recompute_spine_bounds(warmup_days) -%}
+{% macro health_recompute_spine_bounds(incremental, warmup_days) -%}
     select
         bounds.*,
         cast({{ dbt.dateadd('day', -warmup_days, 'bounds.first_output_date') }} as date) as first_spine_date
-    from ({{ health_recompute_bounds() }}) as bounds
+    from ({{ health_recompute_bounds(incremental) }}) as bounds
 {%- endmacro %}
 
 {#- The longest trailing window of the account-day health models, in days before the scored day. -#}

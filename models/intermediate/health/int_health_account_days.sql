@@ -18,7 +18,7 @@
 with
 
 bounds as (
-    {{ health_recompute_spine_bounds(health_warmup_days()) }}
+    {{ health_recompute_spine_bounds(is_incremental(), health_warmup_days()) }}
 ),
 
 days as (

@@ -19,7 +19,7 @@
 with
 
 bounds as (
-    {{ health_recompute_bounds() }}
+    {{ health_recompute_bounds(is_incremental()) }}
 ),
 
 active_days as (

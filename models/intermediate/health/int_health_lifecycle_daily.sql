@@ -19,7 +19,7 @@
 with
 
 bounds as (
-    {{ health_recompute_bounds() }}
+    {{ health_recompute_bounds(is_incremental()) }}
 ),
 
 active_days as (
@@ -85,7 +85,7 @@ select
         else 'in_progress'
     end as onboarding_status,
     renewal_days.next_renewal_date,
-    {{ dbt.datediff('active_days.score_date', 'renewal_days.next_renewal_date', 'day') }} as days_to_renewal,
+    {{ dbt.datediff('active_days.score_date', 'renewal_days.next_renewal_date', 'day') }} as days_to_renewal,  -- noqa: LT05
     bounds.usage_load_id as _usage_load_id
 from active_days
 cross join bounds

@@ -29,7 +29,7 @@
 with
 
 bounds as (
-    {{ health_recompute_bounds() }}
+    {{ health_recompute_bounds(is_incremental()) }}
 ),
 
 active_days as (
@@ -53,19 +53,20 @@ final as (
         active_days.plan_tier,
 
         -- usage volume (active events) and its ratios
-        usage.active_events_7d,
-        usage.active_events_30d,
-        usage.active_events_prior_30d,
-        cast(usage.usage_baseline_events as {{ type_double() }}) / {{ baseline_weeks }} as usage_baseline_weekly_events,
+        usage_windows.active_events_7d,
+        usage_windows.active_events_30d,
+        usage_windows.active_events_prior_30d,
+        cast(usage_windows.usage_baseline_events as {{ type_double() }})
+        / {{ baseline_weeks }} as usage_baseline_weekly_events,
         {{ safe_ratio(
-            'usage.active_events_7d',
-            'cast(usage.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks
+            'usage_windows.active_events_7d',
+            'cast(usage_windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks
         ) }} as usage_ratio_7d,
-        {{ safe_ratio('usage.active_events_30d', 'usage.active_events_prior_30d') }} as usage_trend,
+        {{ safe_ratio('usage_windows.active_events_30d', 'usage_windows.active_events_prior_30d') }} as usage_trend,
 
         -- users and seats
-        usage.active_users_30d,
-        {{ safe_ratio('usage.active_users_30d', 'active_days.licensed_seats') }} as active_user_share,
+        usage_windows.active_users_30d,
+        {{ safe_ratio('usage_windows.active_users_30d', 'active_days.licensed_seats') }} as active_user_share,
 
         -- features
         features.core_features_available,
@@ -82,9 +83,9 @@ final as (
         nps.lowest_detractor_score,
 
         -- support
-        support.tickets_opened_window,
-        support.overdue_urgent_tickets,
-        support.oldest_urgent_ticket_age_days,
+        support_days.tickets_opened_window,
+        support_days.overdue_urgent_tickets,
+        support_days.oldest_urgent_ticket_age_days,
 
         -- renewal
         lifecycle.next_renewal_date,
@@ -95,10 +96,10 @@ final as (
         key_users.inactive_key_users,
         key_users.max_key_user_inactive_days
     from active_days
-    inner join {{ ref('int_health_usage_daily') }} as usage
+    inner join {{ ref('int_health_usage_daily') }} as usage_windows
         on
-            active_days.account_id = usage.account_id
-            and active_days.score_date = usage.score_date
+            active_days.account_id = usage_windows.account_id
+            and active_days.score_date = usage_windows.score_date
     inner join {{ ref('int_health_feature_breadth_daily') }} as features
         on
             active_days.account_id = features.account_id
@@ -111,10 +112,10 @@ final as (
         on
             active_days.account_id = nps.account_id
             and active_days.score_date = nps.score_date
-    inner join {{ ref('int_health_support_daily') }} as support
+    inner join {{ ref('int_health_support_daily') }} as support_days
         on
-            active_days.account_id = support.account_id
-            and active_days.score_date = support.score_date
+            active_days.account_id = support_days.account_id
+            and active_days.score_date = support_days.score_date
     inner join {{ ref('int_health_key_users_daily') }} as key_users
         on
             active_days.account_id = key_users.account_id

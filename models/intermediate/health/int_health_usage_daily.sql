@@ -21,7 +21,7 @@
 with
 
 bounds as (
-    {{ health_recompute_spine_bounds(health_warmup_days()) }}
+    {{ health_recompute_spine_bounds(is_incremental(), health_warmup_days()) }}
 ),
 
 spine as (
