@@ -35,3 +35,60 @@
     {{ return(['usage_trend', 'active_user_share', 'feature_breadth', 'onboarding', 'nps', 'support_burden',
         'renewal_proximity']) }}
 {%- endmacro %}
+
+{#- The days a run of an account-day health model recomputes (models/intermediate/health), as one row:
+    history_start_date (first day of product-event history), usage_load_id (the latest usage load seen),
+    first_output_date (the first day the run writes) and first_spine_date (that day less `warmup_days`, the
+    reach of the model's trailing windows). A full build writes from the history start; an incremental run
+    from (its latest day - health_incremental_lookback_days), or from the earliest usage day that a load since
+    its last run changed when that is earlier. Every such model stores `_usage_load_id`. The model passes
+    its own is_incremental() (a unit test's override reaches the model, not this macro). -#}
+{% macro health_recompute_bounds(incremental) -%}
+    select
+        history.history_start_date,
+        history.usage_load_id,
+        {% if incremental -%}
+            coalesce(
+                case
+                    when changed_usage.first_changed_date < recomputed.lookback_date
+                        then changed_usage.first_changed_date
+                    else recomputed.lookback_date
+                end,
+                history.history_start_date
+            )
+        {%- else -%}
+            history.history_start_date
+        {%- endif %} as first_output_date
+    from (
+        select
+            min(activity_date) as history_start_date,
+            coalesce(max(_last_session_load_id), '') as usage_load_id
+        from {{ ref('int_usage_user_daily') }}
+    ) as history
+    {%- if incremental %}
+        cross join (
+            select
+                cast({{ dbt.dateadd('day', -var('health_incremental_lookback_days'), 'max(score_date)') }} as date)
+                    as lookback_date
+            from {{ this }}
+        ) as recomputed
+        cross join (
+            select min(user_daily.activity_date) as first_changed_date
+            from {{ ref('int_usage_user_daily') }} as user_daily
+            where user_daily._last_session_load_id > (select coalesce(max(_usage_load_id), '') from {{ this }})
+        ) as changed_usage
+    {%- endif %}
+{%- endmacro %}
+
+{#- The bounds above with first_spine_date = first_output_date - warmup_days. -#}
+{% macro health_recompute_spine_bounds(incremental, warmup_days) -%}
+    select
+        bounds.*,
+        cast({{ dbt.dateadd('day', -warmup_days, 'bounds.first_output_date') }} as date) as first_spine_date
+    from ({{ health_recompute_bounds(incremental) }}) as bounds
+{%- endmacro %}
+
+{#- The longest trailing window of the account-day health models, in days before the scored day. -#}
+{% macro health_warmup_days() -%}
+    {{ return([60, 7 * (var('alert_usage_baseline_last_week') | int) + 6, var('health_support_window_days') | int] | max) }}
+{%- endmacro %}
