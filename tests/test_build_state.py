@@ -98,3 +98,32 @@ def test_latest_loads_read_the_load_audit(tmp_path: Path) -> None:
     assert build_state.latest_loads(path) == {"accounts": "20250602T1"}
     build_state.record(tmp_path / "history", {"loads": {"accounts": "20250602T1"}})
     assert build_state.read(tmp_path / "history") == {"loads": {"accounts": "20250602T1"}}
+
+
+def test_what_is_not_downstream_of_the_selection_is_excluded_by_fqn() -> None:
+    manifest = {
+        **MANIFEST,
+        "nodes": {
+            **MANIFEST["nodes"],
+            "model.cs_warehouse.stg_events": {
+                "resource_type": "model",
+                "name": "stg_events",
+                "fqn": ["p", "stg_events"],
+            },
+            "seed.cs_warehouse.plans": {"resource_type": "seed", "name": "plans", "fqn": ["p", "plans"]},
+            "test.cs_warehouse.not_null_x": {"resource_type": "test", "name": "not_null_x", "fqn": ["p", "nn"]},
+        },
+        "child_map": {
+            "source.cs_warehouse.product.product_events": ["model.cs_warehouse.stg_events"],
+            "model.cs_warehouse.stg_events": ["model.cs_warehouse.int_months"],
+        },
+    }
+    manifest["nodes"]["model.cs_warehouse.int_months"] = {**manifest["nodes"]["model.cs_warehouse.int_months"],
+                                                          "fqn": ["p", "int_months"]}  # fmt: skip
+    manifest["nodes"]["model.cs_warehouse.stg_accounts"] = {
+        **manifest["nodes"]["model.cs_warehouse.stg_accounts"],
+        "fqn": ["p", "stg_accounts"],
+    }
+    plan = build_state.Plan(["source:product.product_events+"], "new loads")
+    assert plan.exclude(manifest) == ["fqn:p.plans", "fqn:p.stg_accounts"]
+    assert build_state.Plan(None, "all").exclude(manifest) == []

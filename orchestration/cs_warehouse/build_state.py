@@ -39,6 +39,34 @@ class Plan:
     select: list[str] | None
     reason: str
 
+    def exclude(self, manifest: Mapping[str, Any]) -> list[str]:
+        """The models, seeds and snapshots outside the selection, as `fqn:` selectors for `--exclude` (the
+        nightly's dbt command keeps dagster-dbt's own `--select`; a second `--select` would add to it)."""
+        if not self.select:
+            return []
+        roots = set()
+        by_table = {(s["source_name"], s["name"]): uid for uid, s in manifest.get("sources", {}).items()}
+        by_name = {n["name"]: uid for uid, n in manifest.get("nodes", {}).items() if n["resource_type"] == "model"}
+        for selector in self.select:
+            name = selector.removesuffix("+")
+            if name.startswith("source:"):
+                source, table = name.removeprefix("source:").split(".", 1)
+                roots.add(by_table[(source, table)])
+            else:
+                roots.add(by_name[name])
+        keep, frontier = set(roots), list(roots)
+        children = manifest.get("child_map", {})
+        while frontier:
+            for child in children.get(frontier.pop(), []):
+                if child not in keep:
+                    keep.add(child)
+                    frontier.append(child)
+        return sorted(
+            "fqn:" + ".".join(node["fqn"])
+            for uid, node in manifest.get("nodes", {}).items()
+            if node["resource_type"] in ("model", "seed", "snapshot") and uid not in keep
+        )
+
 
 def project_signature(manifest: Mapping[str, Any], project_file: Path, target: str, cli_vars: Mapping) -> str:
     digest = hashlib.sha256()

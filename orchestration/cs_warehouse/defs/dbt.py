@@ -53,7 +53,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     a plain `dbt build`) on every change, and are left out here, where they would only repeat that result."""
     settings = Settings.from_env()
     now = dt.datetime.now(dt.UTC)
-    state, todo = build_plan(settings)
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    state, todo = build_plan(settings, manifest)
     context.log.info(f"dbt build: {todo.reason}" + (f" (--select {' '.join(todo.select)})" if todo.select else ""))
     if todo.select == []:
         # Nothing new: every selected node is as its last successful build left it.
@@ -64,7 +65,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     if key_scope is not None:
         context.log.info(f"Event-key tests: {key_scope.describe()} ({key_scope.reason})")
     after_load = key_scope.after_load if key_scope is not None else None
-    args = nightly_build_args(settings) + (["--select", " ".join(todo.select)] if todo.select else [])
+    exclude = todo.exclude(manifest) if todo.select else []
+    if exclude:
+        context.log.info(f"dbt build: {len(exclude)} models and seeds left out (nothing new upstream)")
+    args = nightly_build_args(settings) + (["--exclude", " ".join(exclude)] if exclude else [])
     with _environment(KEY_TEST_ENV, after_load or ""):
         invocation = dbt.cli(args, context=context)
     built: set[dg.AssetKey] = set()
@@ -95,12 +99,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
 UNCHANGED = "not rebuilt: nothing new upstream since its last successful build (cs_warehouse/build_state.py)"
 
 
-def build_plan(settings: Settings) -> tuple[dict | None, build_state.Plan]:
+def build_plan(settings: Settings, manifest: dict) -> tuple[dict | None, build_state.Plan]:
     """Tonight's inputs and what dbt has to build for them (build_state.py). Only on DuckDB's file, whose
     loads this process can read; another warehouse builds everything."""
     if profile_output(settings.dbt_target).get("type") != "duckdb":
         return None, build_state.Plan(None, "every node (the loads of this warehouse are not read here)")
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     state = build_state.current_state(
         manifest,
         PROJECT_DIR / "dbt_project.yml",
