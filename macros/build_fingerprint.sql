@@ -118,7 +118,7 @@
     {%- if execute and model.resource_type == 'model' and config.get('materialized') == 'incremental' -%}
         {%- set recorded = recorded_build_fingerprint() -%}
         {%- if recorded != build_fingerprint() -%}
-            {{ log(model.name ~ ": vars or seeds changed since its last build (or none recorded): rebuilt in full", info=true) if recorded is not none }}
+            {{ log(model.name ~ ": a var or seed it reads changed since its last build: rebuilt in full", info=true) if recorded is not none }}
             {{ return(true) }}
         {%- endif -%}
     {%- endif -%}

@@ -39,9 +39,8 @@ class Plan:
     select: list[str] | None
     reason: str
 
-    def exclude(self, manifest: Mapping[str, Any]) -> list[str]:
-        """The models, seeds and snapshots outside the selection, as `fqn:` selectors for `--exclude` (the
-        nightly's dbt command keeps dagster-dbt's own `--select`; a second `--select` would add to it)."""
+    def left_out(self, manifest: Mapping[str, Any]) -> list[str]:
+        """Unique ids of the models, seeds and snapshots outside the selection (none when building all)."""
         if not self.select:
             return []
         roots = set()
@@ -62,10 +61,15 @@ class Plan:
                     keep.add(child)
                     frontier.append(child)
         return sorted(
-            "fqn:" + ".".join(node["fqn"])
+            uid
             for uid, node in manifest.get("nodes", {}).items()
             if node["resource_type"] in ("model", "seed", "snapshot") and uid not in keep
         )
+
+    def exclude(self, manifest: Mapping[str, Any]) -> list[str]:
+        """`left_out` as `fqn:` selectors for `--exclude` (the nightly's dbt command keeps dagster-dbt's own
+        `--select`; a second `--select` would add to it)."""
+        return sorted("fqn:" + ".".join(manifest["nodes"][uid]["fqn"]) for uid in self.left_out(manifest))
 
 
 def project_signature(manifest: Mapping[str, Any], project_file: Path, target: str, cli_vars: Mapping) -> str:

@@ -1,6 +1,7 @@
 """Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
 
 import datetime as dt
+import graphlib
 import json
 import os
 import re
@@ -56,10 +57,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     state, todo = build_plan(settings, manifest)
     context.log.info(f"dbt build: {todo.reason}" + (f" (--select {' '.join(todo.select)})" if todo.select else ""))
+    # Nodes with nothing new upstream are reported first, upstream before downstream (Dagster's rule for a
+    # multi-asset; no built node is upstream of one left out). Nothing new at all: dbt is not started.
     if todo.select == []:
-        # Nothing new: every selected node is as its last successful build left it.
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
-            yield dg.MaterializeResult(asset_key=key, metadata={"dbt": UNCHANGED})
+        unchanged = set(context.selected_asset_keys)
+    else:
+        left_out = {translator.get_asset_key(manifest["nodes"][uid]) for uid in todo.left_out(manifest)}
+        unchanged = left_out & set(context.selected_asset_keys)
+    for key in _topological(unchanged, context.assets_def.asset_deps):
+        yield dg.MaterializeResult(asset_key=key, metadata={"dbt": UNCHANGED})
+    if todo.select == []:
         return
     key_scope = event_key_scope(settings, now)
     if key_scope is not None:
@@ -71,22 +78,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     args = nightly_build_args(settings) + (["--exclude", " ".join(exclude)] if exclude else [])
     with _environment(KEY_TEST_ENV, after_load or ""):
         invocation = dbt.cli(args, context=context)
-    built: set[dg.AssetKey] = set()
     try:
-        for event in invocation.stream():
-            if isinstance(event, dg.Output):
-                built.add(context.assets_def.keys_by_output_name[event.output_name])
-            elif isinstance(event, dg.MaterializeResult | dg.AssetMaterialization) and event.asset_key:
-                built.add(event.asset_key)
-            yield event
+        yield from invocation.stream()
         if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
             scope.record_pass(settings.quality_history_dir, KEY_TEST_SCOPE, key_scope, now)
-        if invocation.is_successful():
-            if state is not None:
-                build_state.record(settings.quality_history_dir, state)
-            # Left out of the selection: nothing new upstream of them since their last successful build.
-            for key in sorted(set(context.selected_asset_keys) - built, key=lambda k: k.to_user_string()):
-                yield dg.MaterializeResult(asset_key=key, metadata={"dbt": UNCHANGED})
+        if invocation.is_successful() and state is not None:
+            build_state.record(settings.quality_history_dir, state)
     finally:
         # If reading dbt's events failed midway, dbt may still be running and holding the warehouse's
         # write lock; stop it so that a retry, or the next run, can open the file.
@@ -94,6 +91,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         release_in_process_dbt_handles()
+
+
+def _topological(keys: set[dg.AssetKey], deps: Mapping[dg.AssetKey, set[dg.AssetKey]]) -> list[dg.AssetKey]:
+    """`keys`, each after the ones of them it depends on."""
+    order = graphlib.TopologicalSorter({key: deps.get(key, set()) & keys for key in keys})
+    return list(order.static_order())
 
 
 UNCHANGED = "not rebuilt: nothing new upstream since its last successful build (cs_warehouse/build_state.py)"
