@@ -63,3 +63,13 @@ def test_dbt_project_preparation_finds_the_virtualenv_dbt_without_it_on_path(mon
     WarehousePreparer().prepare(object())
     assert found == [str(venv_dbt)]
     assert os.environ["PATH"] == bare_path
+
+
+def test_loading_the_definitions_leaves_great_expectations_to_the_validating_step() -> None:
+    """GX takes seconds to import: only the step that validates imports it, never the code location."""
+    import subprocess
+    import sys
+
+    probe = "import sys, cs_warehouse.definitions; print(sorted(m for m in sys.modules if m.startswith('great_exp')))"
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

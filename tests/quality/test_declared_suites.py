@@ -1,4 +1,5 @@
-"""A mart without a handwritten suite is validated by the rules its yml declares (from the dbt manifest)."""
+"""A mart without a handwritten suite gets row-count drift and fraction ranges; its yml's keys, not-nulls and
+accepted values are dbt's alone (one checker per rule)."""
 
 from __future__ import annotations
 
@@ -6,98 +7,93 @@ from pathlib import Path
 
 import duckdb
 
+from cs_warehouse.defs.quality import dbt_manifest
 from cs_warehouse.quality.runner import run_suite
-from cs_warehouse.quality.suites.marts import generic_model_suite
+from cs_warehouse.quality.spec import expectation_type
+from cs_warehouse.quality.suites import all_suites
+from cs_warehouse.quality.suites.marts import generic_model_suite, model_columns
 
 MODEL_ID = "model.cs_warehouse.mart_alerts"
-
-
-def manifest() -> dict:
-    """The shape `dbt parse` writes: the model with its contract constraints, and its attached tests."""
-
-    def test(name: str, column: str | None = None, where: str | None = None, **kwargs) -> dict:
-        return {
-            "resource_type": "test",
-            "attached_node": MODEL_ID,
-            "column_name": column,
-            "config": {"where": where},
-            "test_metadata": {"name": name, "kwargs": kwargs},
-        }
-
-    model = {
-        "resource_type": "model",
-        "name": "mart_alerts",
-        "unique_id": MODEL_ID,
-        "columns": {
-            "alert_id": {"constraints": [{"type": "not_null"}]},
-            "account_id": {"constraints": []},
-            "status": {"constraints": []},
-            "hit_rate": {"constraints": []},
+MANIFEST = {
+    "nodes": {
+        MODEL_ID: {
+            "resource_type": "model",
+            "name": "mart_alerts",
+            "unique_id": MODEL_ID,
+            "columns": {"alert_id": {}, "status": {}, "hit_rate": {}, "login_rate": {}},
         },
+        "t1": {"resource_type": "test", "attached_node": MODEL_ID, "test_metadata": {"name": "unique"}},
     }
-    return {
-        "nodes": {
-            MODEL_ID: model,
-            "t1": test("unique", column="alert_id"),
-            "t2": test("unique_combination", where="status = 'open'", columns=["account_id", "status"]),
-            "t3": test("accepted_values", column="status", values=["open", "closed"]),
-            "t4": test("not_null", column="account_id"),
-            "other": {"resource_type": "test", "attached_node": "model.cs_warehouse.other", "test_metadata": {}},
-        }
-    }
+}
 
 
 def write(path: Path, rows: list[tuple]) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         con.execute(
-            "create table marts.mart_alerts (alert_id varchar, account_id varchar, status varchar, hit_rate double)"
+            "create table marts.mart_alerts (alert_id varchar, status varchar, hit_rate double, login_rate double)"
         )
-        con.executemany("insert into marts.mart_alerts values (?, ?, ?, ?)", rows)
+        if rows:
+            con.executemany("insert into marts.mart_alerts values (?, ?, ?, ?)", rows)
     return path
 
 
-CLEAN = [("x1", "A1", "open", 0.5), ("x2", "A1", "closed", 0.1), ("x3", "A1", "closed", 1.0)]
+def failed(path: Path) -> set[tuple[str, str | None, str]]:
+    suite = generic_model_suite("marts", "mart_alerts", columns=model_columns(MANIFEST, "mart_alerts"))
+    outcome = run_suite(suite, path)
+    return {(f.expectation, f.column, f.severity) for f in outcome.outcomes if not f.success}
 
 
-def failed(path: Path) -> set[tuple[str, str, str | None, str]]:
-    outcome = run_suite(generic_model_suite("marts", "mart_alerts", manifest=manifest()), path)
-    return {(f.part, f.expectation, f.column, f.severity) for f in outcome.failures(critical=True)} | {
-        (f.part, f.expectation, f.column, f.severity) for f in outcome.failures(critical=False)
+def test_duplicate_keys_nulls_and_unknown_values_are_left_to_dbt(tmp_path: Path) -> None:
+    # A duplicate id, a null id and a status outside any accepted list: dbt's tests fail, not this suite.
+    rows = [("x1", "open", 0.5, 3.0), ("x1", "snoozed", 0.1, 0.0), (None, None, 1.0, 0.2)]
+    assert failed(write(tmp_path / "wh.duckdb", rows)) == set()
+
+
+def test_a_fraction_outside_zero_to_one_and_an_empty_table_are_warnings(tmp_path: Path) -> None:
+    rows = [("x1", "open", 1.5, 3.0)]  # login_rate above one is allowed: more active users than seats
+    assert failed(write(tmp_path / "rate.duckdb", rows)) == {
+        ("expect_column_values_to_be_between", "hit_rate", "warning")
     }
+    assert failed(write(tmp_path / "empty.duckdb", [])) == {("expect_table_row_count_to_be_between", None, "warning")}
 
 
-def test_declared_rules_pass_on_clean_rows_and_a_filtered_key_counts_only_its_rows(tmp_path: Path) -> None:
-    # Two closed alerts of one account are fine: the key is declared for open alerts only.
-    assert failed(write(tmp_path / "wh.duckdb", CLEAN)) == set()
-
-
-def test_each_declared_rule_fails_on_the_row_that_breaks_it(tmp_path: Path) -> None:
-    cases = {
-        "dup_id": ([*CLEAN, ("x1", "A2", "closed", 0.0)], ("table", "expect_column_values_to_be_unique", "alert_id")),
-        "open_twice": (
-            [*CLEAN, ("x4", "A1", "open", 0.0)],
-            ("where_1", "expect_compound_columns_to_be_unique", None),
-        ),
-        "bad_status": (
-            [*CLEAN, ("x4", "A2", "snoozed", 0.0)],
-            ("table", "expect_column_values_to_be_in_set", "status"),
-        ),
-        "null_id": (
-            [*CLEAN, (None, "A2", "closed", 0.0)],
-            ("table", "expect_column_values_to_not_be_null", "alert_id"),
-        ),
-        "null_account": (
-            [*CLEAN, ("x4", None, "closed", 0.0)],
-            ("table", "expect_column_values_to_not_be_null", "account_id"),
-        ),
-        "rate_above_one": (
-            [*CLEAN, ("x4", "A2", "closed", 1.5)],
-            ("table", "expect_column_values_to_be_between", "hit_rate"),
-        ),
+def dbt_rules(manifest: dict, model: str) -> set[tuple[str, str]]:
+    """(GX expectation, column) for each not-null, unique and accepted-values rule dbt checks on `model`."""
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == model)
+    rules = {
+        ("ExpectColumnValuesToNotBeNull", column)
+        for column, spec in node["columns"].items()
+        if any(c.get("type") == "not_null" for c in spec.get("constraints", []))
     }
-    for name, (rows, (part, expectation, column)) in cases.items():
-        got = failed(write(tmp_path / f"{name}.duckdb", rows))
-        assert {(p, e, c) for p, e, c, _ in got} == {(part, expectation, column)}, name
-        [(_, _, _, severity)] = got
-        assert severity == ("warning" if name == "rate_above_one" else "critical"), name
+    as_gx = {"not_null": "ExpectColumnValuesToNotBeNull", "unique": "ExpectColumnValuesToBeUnique",
+             "accepted_values": "ExpectColumnValuesToBeInSet"}  # fmt: skip
+    for test in manifest["nodes"].values():
+        if test["resource_type"] != "test" or test.get("attached_node") != node["unique_id"]:
+            continue
+        meta = test.get("test_metadata") or {}
+        if meta.get("name") in as_gx:
+            rules.add((as_gx[meta["name"]], test["column_name"]))
+        elif meta.get("name") == "unique_combination":
+            rules.add(("ExpectCompoundColumnsToBeUnique", ",".join(meta["kwargs"]["columns"])))
+    return rules
+
+
+def suite_rules(part) -> set[tuple[str, str]]:
+    found = set()
+    for e in part.expectations:
+        kind = expectation_type(e)
+        column = ",".join(e.kwargs["column_list"]) if "column_list" in e.kwargs else e.kwargs.get("column")
+        found.add((kind, column))
+    return found
+
+
+def test_no_mart_suite_repeats_a_rule_of_the_marts_dbt_tests_or_constraints() -> None:
+    manifest = dbt_manifest()
+    for key, suite in all_suites().items():
+        if key[0] != "marts":
+            continue
+        declared = dbt_rules(manifest, key[1])
+        assert declared, key  # the handwritten marts all declare keys in their yml
+        for part in suite.parts:
+            assert not suite_rules(part) & declared, (suite.name, part.name, suite_rules(part) & declared)

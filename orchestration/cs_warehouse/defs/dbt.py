@@ -1,19 +1,22 @@
 """Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
 
 import datetime as dt
+import graphlib
 import json
 import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import Settings, dbt_executable, profile_output
+from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -51,16 +54,36 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     a plain `dbt build`) on every change, and are left out here, where they would only repeat that result."""
     settings = Settings.from_env()
     now = dt.datetime.now(dt.UTC)
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    state, todo = build_plan(settings, manifest)
+    context.log.info(f"dbt build: {todo.reason}" + (f" (--select {' '.join(todo.select)})" if todo.select else ""))
+    # Nodes with nothing new upstream are reported first, upstream before downstream (Dagster's rule for a
+    # multi-asset; no built node is upstream of one left out). Nothing new at all: dbt is not started.
+    if todo.select == []:
+        unchanged = set(context.selected_asset_keys)
+    else:
+        left_out = {translator.get_asset_key(manifest["nodes"][uid]) for uid in todo.left_out(manifest)}
+        unchanged = left_out & set(context.selected_asset_keys)
+    for key in _topological(unchanged, context.assets_def.asset_deps):
+        yield dg.MaterializeResult(asset_key=key, metadata={"dbt": UNCHANGED})
+    if todo.select == []:
+        return
     key_scope = event_key_scope(settings, now)
     if key_scope is not None:
         context.log.info(f"Event-key tests: {key_scope.describe()} ({key_scope.reason})")
     after_load = key_scope.after_load if key_scope is not None else None
+    exclude = todo.exclude(manifest) if todo.select else []
+    if exclude:
+        context.log.info(f"dbt build: {len(exclude)} models and seeds left out (nothing new upstream)")
+    args = nightly_build_args(settings) + (["--exclude", " ".join(exclude)] if exclude else [])
     with _environment(KEY_TEST_ENV, after_load or ""):
-        invocation = dbt.cli(nightly_build_args(settings), context=context)
+        invocation = dbt.cli(args, context=context)
     try:
         yield from invocation.stream()
         if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
             scope.record_pass(settings.quality_history_dir, KEY_TEST_SCOPE, key_scope, now)
+        if invocation.is_successful() and state is not None:
+            build_state.record(settings.quality_history_dir, state)
     finally:
         # If reading dbt's events failed midway, dbt may still be running and holding the warehouse's
         # write lock; stop it so that a retry, or the next run, can open the file.
@@ -68,6 +91,39 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         release_in_process_dbt_handles()
+
+
+def _topological(keys: set[dg.AssetKey], deps: Mapping[dg.AssetKey, set[dg.AssetKey]]) -> list[dg.AssetKey]:
+    """`keys`, each after the ones of them it depends on."""
+    order = graphlib.TopologicalSorter({key: deps.get(key, set()) & keys for key in keys})
+    return list(order.static_order())
+
+
+UNCHANGED = "not rebuilt: nothing new upstream since its last successful build (cs_warehouse/build_state.py)"
+
+
+def build_plan(settings: Settings, manifest: dict) -> tuple[dict | None, build_state.Plan]:
+    """Tonight's inputs and what dbt has to build for them (build_state.py). Only on DuckDB's file, whose
+    loads this process can read; another warehouse builds everything."""
+    if profile_output(settings.dbt_target).get("type") != "duckdb":
+        return None, build_state.Plan(None, "every node (the loads of this warehouse are not read here)")
+    state = build_state.current_state(
+        manifest,
+        PROJECT_DIR / "dbt_project.yml",
+        settings.dbt_target,
+        {},
+        reporting_day(settings),
+        settings.warehouse_path,
+    )
+    previous = build_state.read(settings.quality_history_dir)
+    return state, build_state.plan(previous, state, manifest, force_full=scope.full_checks_forced())
+
+
+def reporting_day(settings: Settings) -> dt.date:
+    """dbt's as_of_date tonight: CSW_AS_OF_DATE, else today in the reporting time zone."""
+    if settings.quality_as_of_date:
+        return dt.date.fromisoformat(settings.quality_as_of_date)
+    return dt.datetime.now(ZoneInfo(settings.reporting_timezone)).date()
 
 
 def nightly_build_args(settings: Settings) -> list[str]:

@@ -29,14 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     issues = dbt_issues(args.dbt_run_results) if args.dbt_run_results else []
     warnings.filterwarnings("ignore", module="great_expectations")
     from cs_warehouse.defs.quality import _existing_asset_keys, dbt_manifest, reference_time
-    from cs_warehouse.quality.suites import all_suites, generic_model_suite
+    from cs_warehouse.quality.suites import all_suites, generic_model_suite, model_columns
 
     settings = Settings.from_env()
     suites, manifest = all_suites(), dbt_manifest()
     started, critical_failures, warning_failures = time.perf_counter(), 0, 0
     for key in _existing_asset_keys():
         path = tuple(key.path)
-        suite = suites.get(path) or (generic_model_suite(*path, manifest=manifest) if path[0] == "marts" else None)
+        suite = suites.get(path)
+        if suite is None and path[0] == "marts":
+            suite = generic_model_suite(*path, columns=model_columns(manifest, path[1]))
         if suite is None:
             continue
         outcome = run_suite(

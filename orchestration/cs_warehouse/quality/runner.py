@@ -45,7 +45,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from cs_warehouse.ingestion.validate import sql_literal
 from cs_warehouse.quality import gx_duckdb
-from cs_warehouse.quality.spec import CRITICAL, Part, Suite
+from cs_warehouse.quality.spec import CRITICAL, Expect, Part, Suite, expectation_type
 from cs_warehouse.settings import duckdb_memory_limit
 
 # Relations up to this many rows are validated in pandas; larger ones are pushed down to DuckDB.
@@ -139,7 +139,7 @@ def run_suite(
             continue
         # GX binds an expectation to the suite it is added to; suites are module-level definitions reused
         # by every run in a long-lived process (dagster dev, a second in-process run), so add copies.
-        expectations = [copy.copy(e) for e in part.expectations]
+        expectations = [e.build() if isinstance(e, Expect) else copy.copy(e) for e in part.expectations]
         if part.row_count is not None and history_dir is not None:
             previous = _previous_row_count(history_dir, suite.name, part.name)
             if previous is not None:
@@ -310,8 +310,8 @@ def scoped_parts(part: Part, after_load: str | None) -> list[Part]:
     relation and its row-level ones on the rows of later loads, as a part named `<part>_new_loads`."""
     if after_load is None or part.new_rows_sql is None:
         return [part]
-    table_level = [e for e in part.expectations if isinstance(e, gxe.ExpectTableRowCountToBeBetween)]
-    row_level = [e for e in part.expectations if not isinstance(e, gxe.ExpectTableRowCountToBeBetween)]
+    table_level = [e for e in part.expectations if expectation_type(e) == "ExpectTableRowCountToBeBetween"]
+    row_level = [e for e in part.expectations if expectation_type(e) != "ExpectTableRowCountToBeBetween"]
     parts = []
     if table_level or part.row_count is not None or part.freshness is not None:
         parts.append(dataclasses.replace(part, expectations=table_level, new_rows_sql=None))
@@ -334,9 +334,10 @@ def _with_freshness_parts(suite: Suite, now: dt.datetime, after_load: str | None
             f"(epoch(timestamptz '{reference}') - epoch(max({fresh.column})::timestamptz)) / 86400.0 as age_days "
             f"from ({part.sql})"
         )
+        severity = FailureSeverity(fresh.severity.value)
         expectations = [
-            gxe.ExpectColumnValuesToNotBeNull(column="age_days", severity=fresh.severity),
-            gxe.ExpectColumnValuesToBeBetween(column="age_days", max_value=fresh.max_age_days, severity=fresh.severity),
+            gxe.ExpectColumnValuesToNotBeNull(column="age_days", severity=severity),
+            gxe.ExpectColumnValuesToBeBetween(column="age_days", max_value=fresh.max_age_days, severity=severity),
         ]
         yield Part(name=f"{part.name}_freshness", sql=sql, expectations=expectations, keys=(f"latest_{fresh.column}",))
 
@@ -347,7 +348,7 @@ def _row_count_expectation(previous: int, part: Part) -> gxe.ExpectTableRowCount
     return gxe.ExpectTableRowCountToBeBetween(
         min_value=math.floor(previous * bounds.min_ratio),
         max_value=math.ceil(previous * bounds.max_ratio),
-        severity=bounds.severity,
+        severity=FailureSeverity(bounds.severity.value),
         meta={"previous_row_count": previous},
     )
 

@@ -1,30 +1,70 @@
 """What a quality suite is: the asset it guards and the relations (table or SQL) it validates.
 
-A suite is plain data so that it reads as a review of the rules: every expectation is a GX 1.x
-Expectation object carrying its own severity. `critical` failures block everything downstream of the
-guarded asset; `warning` failures are recorded only.
+A suite is plain data so that it reads as a review of the rules: every expectation names a GX 1.x
+Expectation class with its arguments and its own severity. `critical` failures block everything downstream
+of the guarded asset; `warning` failures are recorded only.
+
+Suites are declared without importing Great Expectations (several seconds of start-up): `gxe.ExpectX(...)`
+here records the class name and the arguments, and the runner builds the GX object when the suite is
+validated (`Expect.build`). Loading the Dagster definitions therefore never imports GX.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from great_expectations.expectations import Expectation
-from great_expectations.expectations.metadata_types import FailureSeverity
+
+class FailureSeverity(StrEnum):
+    """GX's failure severities (great_expectations.expectations.metadata_types.FailureSeverity), same values."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
 
 CRITICAL = FailureSeverity.CRITICAL
 WARNING = FailureSeverity.WARNING
 
 
-def critical(expectation: Expectation) -> Expectation:
-    expectation.severity = CRITICAL
-    return expectation
+@dataclass(frozen=True, eq=True)
+class Expect:
+    """A GX expectation not built yet: its class name in `great_expectations.expectations` and its arguments."""
+
+    type: str
+    kwargs: dict[str, Any]
+
+    def build(self) -> Any:
+        """The GX Expectation object (imports Great Expectations)."""
+        import great_expectations.expectations as real_gxe
+        from great_expectations.expectations.metadata_types import FailureSeverity as GxSeverity
+
+        kwargs = dict(self.kwargs)
+        if "severity" in kwargs:
+            kwargs["severity"] = GxSeverity(FailureSeverity(kwargs["severity"]).value)
+        return getattr(real_gxe, self.type)(**kwargs)
 
 
-def warning(expectation: Expectation) -> Expectation:
-    expectation.severity = WARNING
-    return expectation
+class _Expectations:
+    """`gxe.ExpectColumnValuesToNotBeNull(column="id", severity=CRITICAL)` -> an `Expect` of that class."""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("Expect"):
+            raise AttributeError(name)
+
+        def declare(**kwargs: Any) -> Expect:
+            return Expect(name, kwargs)
+
+        return declare
+
+
+gxe = _Expectations()
+
+
+def expectation_type(expectation: Any) -> str:
+    """The GX class name of an expectation, declared (`Expect`) or built."""
+    return expectation.type if isinstance(expectation, Expect) else type(expectation).__name__
 
 
 @dataclass(frozen=True)
@@ -50,7 +90,8 @@ class Part:
     """One validated relation: a table of the warehouse or a SQL query over it (reconciliations).
 
     `sql` is the relation; `keys` name the columns reported for each failing row (the sample in the
-    check metadata). Expectations are built by a function so each run gets fresh objects.
+    check metadata). Expectations are `Expect` declarations (or GX Expectation objects); the runner builds
+    fresh GX objects for every run.
 
     `new_rows_sql`, for relations over the event history, is the same check restricted to the rows of loads
     after `{after}` (a quoted load id; quality/scope.py decides when): row-level expectations then read only
@@ -59,7 +100,7 @@ class Part:
 
     name: str
     sql: str
-    expectations: list[Expectation]
+    expectations: list[Any]
     keys: tuple[str, ...] = ()
     row_count: RowCountBounds | None = None
     freshness: Freshness | None = None

@@ -4,29 +4,30 @@ Critical = a number BI must not show (broken keys, impossible values, a bridge o
 does not hold); warning = worth a look (row count jumped, data older than expected). Reconciliations are
 SQL parts: DuckDB computes one small row per month (or per account), GX validates those rows, and the
 failing months are the sample in the check metadata.
+
+One checker per rule: what a mart's yml states as a dbt test or a contract constraint (keys, not-nulls,
+accepted values) is checked by dbt alone and not repeated here; the suites hold what dbt does not check:
+ranges, the MRR bridge and the reconciliations between marts, row-count drift and freshness.
 """
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
-from cs_warehouse.quality.spec import CRITICAL, WARNING, Freshness, Part, RowCountBounds, Suite, table
+from cs_warehouse.quality.spec import CRITICAL, WARNING, Expect, Freshness, Part, RowCountBounds, Suite, gxe, table
 
 MARTS = "marts"
-MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn", "unchanged")
 TENURE_BANDS = ("0-3", "4-6", "7-12", "13-24", "25+")
 # Amounts are decimal(18, 2); sums of them reconcile exactly, ratios of them within a rounding tolerance.
 AMOUNT_TOLERANCE = 0.005
 RATE_TOLERANCE = 1e-6
 
 
-def _zero(column: str, tolerance: float = 0.0, severity=CRITICAL) -> gxe.ExpectColumnValuesToBeBetween:
+def _zero(column: str, tolerance: float = 0.0, severity=CRITICAL) -> Expect:
     return gxe.ExpectColumnValuesToBeBetween(
         column=column, min_value=-tolerance, max_value=tolerance, severity=severity
     )
 
 
-def _rate(column: str, severity=CRITICAL) -> gxe.ExpectColumnValuesToBeBetween:
+def _rate(column: str, severity=CRITICAL) -> Expect:
     """A fraction (0.0427, not 4.27); null allowed (incomplete months, empty bases)."""
     return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1, severity=severity)
 
@@ -41,14 +42,8 @@ def mart_mrr_movements() -> Suite:
         row_count=RowCountBounds(min_ratio=0.95, max_ratio=1.5),
         freshness=Freshness("month", max_age_days=62),
         expectations=[
-            gxe.ExpectColumnValuesToNotBeNull(column="account_id", severity=CRITICAL),
-            gxe.ExpectColumnValuesToNotBeNull(column="month", severity=CRITICAL),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_id", "month"], severity=CRITICAL),
-            gxe.ExpectColumnValuesToNotBeNull(column="mrr_start", severity=CRITICAL),
-            gxe.ExpectColumnValuesToNotBeNull(column="mrr_end", severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="mrr_start", min_value=0, severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="mrr_end", min_value=0, severity=CRITICAL),
-            gxe.ExpectColumnValuesToBeInSet(column="movement", value_set=list(MOVEMENTS), severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="fiscal_quarter", min_value=1, max_value=4, severity=CRITICAL),
             gxe.ExpectColumnValuesToNotBeNull(column="is_complete", severity=CRITICAL),
             gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=CRITICAL),
@@ -126,8 +121,6 @@ def mart_kpi_monthly() -> Suite:
         row_count=RowCountBounds(min_ratio=0.95, max_ratio=1.5),
         freshness=Freshness("month", max_age_days=62),
         expectations=[
-            gxe.ExpectColumnValuesToNotBeNull(column="month", severity=CRITICAL),
-            gxe.ExpectColumnValuesToBeUnique(column="month", severity=CRITICAL),
             gxe.ExpectColumnValuesToNotBeNull(column="is_complete", severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="fiscal_quarter", min_value=1, max_value=4, severity=CRITICAL),
             gxe.ExpectColumnValuesToNotBeNull(column="mrr", severity=CRITICAL),
@@ -182,10 +175,8 @@ def mart_churn_by_plan_tenure() -> Suite:
         keys=("month", "plan", "tenure_band"),
         row_count=RowCountBounds(min_ratio=0.9, max_ratio=1.5),
         expectations=[
-            gxe.ExpectColumnValuesToNotBeNull(column="month", severity=CRITICAL),
             gxe.ExpectColumnValuesToNotBeNull(column="plan", severity=CRITICAL),
             gxe.ExpectColumnValuesToNotBeNull(column="tenure_band", severity=CRITICAL),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "plan", "tenure_band"], severity=CRITICAL),
             gxe.ExpectColumnValuesToBeInSet(column="tenure_band", value_set=list(TENURE_BANDS), severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="accounts_at_start", min_value=0, severity=CRITICAL),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -230,8 +221,6 @@ def customer_360() -> Suite:
         keys=("account_id",),
         row_count=RowCountBounds(min_ratio=0.95, max_ratio=1.5),
         expectations=[
-            gxe.ExpectColumnValuesToNotBeNull(column="account_id", severity=CRITICAL),
-            gxe.ExpectColumnValuesToBeUnique(column="account_id", severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="mrr", min_value=0, severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="arr", min_value=0, severity=CRITICAL),
             gxe.ExpectColumnValuesToBeBetween(column="health_score", min_value=0, max_value=100, severity=WARNING),
@@ -271,92 +260,29 @@ def is_fraction_column(column: str) -> bool:
     return column.endswith(FRACTION_SUFFIXES) and column not in NOT_FRACTIONS
 
 
-def declared_expectations(node: dict, tests: list[dict]) -> dict[str | None, list]:
-    """GX expectations for the rules a model's yml declares, by the test's `where` filter (None = all rows):
-    keys (unique, unique_combination), not-null columns (constraints and tests) and accepted values are
-    critical; fraction-named columns outside 0..1 are a warning. The same rules as the model's dbt tests, so
-    the two cannot drift apart; GX adds the failing counts and sample rows to the check and blocks the publish."""
-    by_filter: dict[str | None, list] = {None: []}
-    not_null: dict[str | None, list[str]] = {None: []}
-    for column, spec in node.get("columns", {}).items():
-        if any(c.get("type") == "not_null" for c in spec.get("constraints", [])):
-            not_null[None].append(column)
-    for test in tests:
-        meta = test.get("test_metadata") or {}
-        kwargs, column = meta.get("kwargs", {}), test.get("column_name")
-        where = (test.get("config") or {}).get("where")
-        found = by_filter.setdefault(where, [])
-        if meta.get("name") == "not_null" and column:
-            not_null.setdefault(where, []).append(column)
-        elif meta.get("name") == "unique" and column:
-            found.append(gxe.ExpectColumnValuesToBeUnique(column=column, severity=CRITICAL))
-        elif meta.get("name") == "unique_combination" and kwargs.get("columns"):
-            columns = list(kwargs["columns"])
-            found.append(
-                gxe.ExpectColumnValuesToBeUnique(column=columns[0], severity=CRITICAL)
-                if len(columns) == 1
-                else gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, severity=CRITICAL)
-            )
-        elif meta.get("name") == "accepted_values" and column and kwargs.get("values"):
-            found.append(
-                gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(kwargs["values"]), severity=CRITICAL)
-            )
-    for where, columns in not_null.items():
-        for column in dict.fromkeys(columns):
-            by_filter.setdefault(where, []).append(gxe.ExpectColumnValuesToNotBeNull(column=column, severity=CRITICAL))
-    for column in node.get("columns", {}):
-        if is_fraction_column(column):
-            by_filter[None].append(_rate(column, severity=WARNING))
-    return {where: found for where, found in by_filter.items() if found or where is None}
-
-
-def _key_columns(expectations: list) -> tuple[str, ...]:
-    for e in expectations:
-        if isinstance(e, gxe.ExpectCompoundColumnsToBeUnique):
-            return tuple(e.column_list)
-    return tuple(e.column for e in expectations if isinstance(e, gxe.ExpectColumnValuesToBeUnique))[:1]
-
-
-def generic_model_suite(schema: str, name: str, manifest: dict | None = None) -> Suite:
-    """For a mart without a handwritten suite: the rules its yml declares (see `declared_expectations`; a
-    rule with a `where` filter validates a part of its own), not empty, and no sudden change of size."""
-    declared: dict[str | None, list] = {None: []}
-    if manifest is not None:
-        node = next(
-            (n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model" and n["name"] == name),
-            None,
-        )
-        if node is not None:
-            tests = [
-                t
-                for t in manifest["nodes"].values()
-                if t.get("resource_type") == "test" and t.get("attached_node") == node["unique_id"]
-            ]
-            declared = declared_expectations(node, tests)
-    parts = [
-        Part(
-            name="table",
-            sql=table(schema, name),
-            keys=_key_columns(declared[None]),
-            row_count=RowCountBounds(),
-            expectations=[gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=WARNING), *declared[None]],
-        )
+def generic_model_suite(schema: str, name: str, columns: list[str] | tuple[str, ...] = ()) -> Suite:
+    """For a mart without a handwritten suite: not empty, no sudden change of size, and (warning) the columns
+    named as fractions within 0..1. Keys, not-nulls and accepted values are the model's dbt tests and
+    contract constraints alone: a GX suite does not repeat them."""
+    expectations = [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, severity=WARNING),
+        *(_rate(column, severity=WARNING) for column in columns if is_fraction_column(column)),
     ]
-    for number, (where, expectations) in enumerate(sorted((w, e) for w, e in declared.items() if w), start=1):
-        parts.append(
-            Part(
-                name=f"where_{number}",
-                sql=f"{table(schema, name)} where {where}",
-                keys=_key_columns(expectations),
-                expectations=expectations,
-            )
-        )
     return Suite(
         name=f"{schema}.{name}",
         asset_key=(schema, name),
-        parts=parts,
-        description="Declared rules of the model's yml, row count present and stable.",
+        parts=[Part(name="table", sql=table(schema, name), row_count=RowCountBounds(), expectations=expectations)],
+        description="Row count present and stable; fraction-named columns within 0..1.",
     )
+
+
+def model_columns(manifest: dict, name: str) -> list[str]:
+    """The columns a model's yml documents (dbt's manifest)."""
+    node = next(
+        (n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model" and n["name"] == name),
+        None,
+    )
+    return list((node or {}).get("columns", {}))
 
 
 def mart_suites() -> list[Suite]:
