@@ -127,10 +127,11 @@ test-spark: $(STAMP)  ## The Spark leg: dbt build on a local SparkSession, KPIs 
 	CSW_REQUIRE_ENGINE_LEGS=1 $(BIN)/python -m pytest -q -m spark tests/engines
 
 # The checks of a pull request (docs/add_a_metric.md "Pull requests"): lint of the files changed against BASE,
-# then, given the production dbt artifacts (STATE, a folder with manifest.json) and warehouse, dbt build
+# then, given the production dbt artifacts (STATE, a folder with manifest.json; each published night keeps its
+# own in warehouse/serving/dbt_state) and warehouse, dbt build
 # state:modified+ with --defer on a private copy in OUT, and the KPI impact diff OUT/kpi_impact.md.
-pr-check: $(STAMP)  ## Lint changed files, build what changed on a copy of production, write the KPI impact diff: make pr-check [BASE=origin/main] STATE=dir [OUT=build/pr-check]
-	$(BIN)/python -m cs_warehouse.pr_check --base "$${BASE:-origin/main}" $${STATE:+--state "$$STATE"} \
+pr-check: $(STAMP)  ## Lint changed files, build what changed on a copy of production, write the KPI impact diff: make pr-check [BASE=origin/main] [STATE=warehouse/serving/dbt_state] [OUT=build/pr-check]
+	$(BIN)/python -m cs_warehouse.pr_check --base "$${BASE:-origin/main}" --state "$${STATE:-warehouse/serving/dbt_state}" \
 		--warehouse "$${CSW_DUCKDB_PATH:-warehouse/cs_warehouse.duckdb}" --out "$${OUT:-build/pr-check}"
 
 .PHONY: bench

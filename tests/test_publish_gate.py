@@ -155,6 +155,11 @@ def assert_first_night(env: Path, result: dg.ExecuteInProcessResult) -> None:
     summary = json.loads((env / "reports" / "kpi_summary.json").read_text())
     assert summary["paying_accounts"] == 1
     assert (env / "reports" / "report.ja.html").exists()
+    # The dbt artifacts of the build the serving copy holds: the production state `make pr-check` defers to.
+    state = env / "serving" / "dbt_state"
+    assert "model.cs_warehouse.mart_kpi_monthly" in json.loads((state / "manifest.json").read_text())["nodes"]
+    built = {r["unique_id"]: r["status"] for r in json.loads((state / "run_results.json").read_text())["results"]}
+    assert built["model.cs_warehouse.mart_kpi_monthly"] == "success"
 
 
 def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(nightly_env: Path) -> None:
@@ -170,6 +175,7 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         assert_first_night(nightly_env, run_nightly(nightly_env, instance))
         first = published_at(nightly_env)
         first_tables = warehouse_fingerprints(nightly_env / "warehouse.duckdb")
+        first_state = (nightly_env / "serving" / "dbt_state" / "run_results.json").read_bytes()
 
         # A truncated CRM export: the header survived, the accounts did not.
         accounts.write_text(good_export.splitlines()[0] + "\n", encoding="utf-8")
@@ -185,6 +191,8 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         assert "serving/marts" not in materialized
         assert "marts/mart_mrr_movements" not in materialized
         assert published_at(nightly_env) == first  # yesterday's numbers stay in front of BI
+        # and so does the production state: the artifacts of the build that produced them
+        assert (nightly_env / "serving" / "dbt_state" / "run_results.json").read_bytes() == first_state
         reasons = report_failed_run(failed.run_id, instance)
         assert any("gx_critical on raw/accounts" in r for r in reasons)
         failure = json.loads((nightly_env / "serving" / "last_failure.json").read_text())

@@ -37,6 +37,46 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
 
 
+# The dbt artifacts a published night was built with ("production state" for a pull request's
+# `dbt build --select state:modified+ --defer --state`): kept beside the serving copy, replaced with it.
+DBT_ARTIFACTS = ("manifest.json", "run_results.json")
+BUILT_STATE_DIR = "dbt_state_built"
+PUBLISHED_STATE_DIR = "dbt_state"
+
+
+def copy_file_atomic(source: Path, target: Path) -> None:
+    """Replace `target` with a copy of `source` in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(target)
+    try:
+        _write_new_file(tmp, source.read_bytes())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def keep_built_dbt_state(target_path: Path, warehouse_path: Path) -> list[str]:
+    """After a successful dbt build: its artifacts wait beside the warehouse until the night publishes."""
+    kept = []
+    for name in DBT_ARTIFACTS:
+        if (target_path / name).is_file():
+            copy_file_atomic(target_path / name, warehouse_path.parent / BUILT_STATE_DIR / name)
+            kept.append(name)
+    return kept
+
+
+def publish_dbt_state(warehouse_path: Path, serving_path: Path) -> Path | None:
+    """Called once the serving copy is replaced: the artifacts of the build it holds become the production
+    state. A night whose dbt step had nothing to build keeps the state of the build its marts came from."""
+    built, published = warehouse_path.parent / BUILT_STATE_DIR, serving_path.parent / PUBLISHED_STATE_DIR
+    if not (built / "manifest.json").is_file():
+        return None
+    for name in DBT_ARTIFACTS:
+        if (built / name).is_file():
+            copy_file_atomic(built / name, published / name)
+    return published
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
+from cs_warehouse.publish import keep_built_dbt_state
 from cs_warehouse.quality import scope
 from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
 
@@ -82,8 +83,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         yield from invocation.stream()
         if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
             scope.record_pass(settings.quality_history_dir, KEY_TEST_SCOPE, key_scope, now)
-        if invocation.is_successful() and state is not None:
-            build_state.record(settings.quality_history_dir, state)
+        if invocation.is_successful():
+            keep_built_dbt_state(invocation.target_path, settings.warehouse_path)
+            if state is not None:
+                build_state.record(settings.quality_history_dir, state)
     finally:
         # If reading dbt's events failed midway, dbt may still be running and holding the warehouse's
         # write lock; stop it so that a retry, or the next run, can open the file.
