@@ -127,12 +127,7 @@ def test_key_watermark_moves_only_when_every_key_test_ran_and_passed() -> None:
     ids = sorted(
         uid for uid, node in manifest["nodes"].items() if (node.get("test_metadata") or {}).get("name") == KEY_TEST
     )
-    assert [uid.split(".")[2] for uid in ids] == [
-        "unique_key_by_load_int_usage_session_events_event_id",
-        "unique_key_by_load_stg_product__events_event_id",
-    ]
+    assert [uid.split(".")[2] for uid in ids] == ["unique_key_by_load_stg_product__events_event_id"]
     assert key_tests_passed({"results": [{"unique_id": uid, "status": "pass"} for uid in ids]})
-    assert not key_tests_passed(
-        {"results": [{"unique_id": ids[0], "status": "pass"}, {"unique_id": ids[1], "status": "fail"}]}
-    )
-    assert not key_tests_passed({"results": [{"unique_id": ids[0], "status": "pass"}]})
+    assert not key_tests_passed({"results": [{"unique_id": ids[0], "status": "fail"}]})
+    assert not key_tests_passed({"results": [{"unique_id": "test.cs_warehouse.another", "status": "pass"}]})
