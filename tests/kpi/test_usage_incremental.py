@@ -388,3 +388,41 @@ def test_event_key_test_checks_new_loads_against_the_whole_history(runs: dict) -
             [late, first],
         )
     assert _key_test_fails(env, first)
+
+
+def _usage_rows_test_fails(env: dict[str, str], after_load: str | None) -> bool:
+    """Runs the row test of int_usage_user_daily (macros/tests/usage_rows_by_load.sql); True when it fails."""
+    env = {**env, "CSW_CHECKS_AFTER_LOAD": after_load or ""}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    args = [dbt, "test", "--select", "int_usage_user_daily,test_name:usage_rows_by_load", "--quiet"]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1), done.stdout[-4000:] + done.stderr[-2000:]
+    assert "usage_rows_by_load" in (Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text()
+    return done.returncode == 1
+
+
+def test_usage_row_test_reads_what_new_loads_wrote(runs: dict) -> None:
+    """Scoped to the loads after a watermark, the usage row test leaves a duplicate among rows older loads
+    wrote to the periodic full check (which finds it), and finds a row a later load wrote whose key an old row
+    holds."""
+    tmp = runs["tmp"]
+    env = {**_env(tmp), "CSW_DUCKDB_PATH": str(tmp / "rows.duckdb")}
+    shutil.copy(tmp / "wh.duckdb", tmp / "rows.duckdb")
+    table = "intermediate.int_usage_user_daily"
+    with duckdb.connect(str(tmp / "rows.duckdb")) as con:
+        latest = con.execute(f"select max(_last_session_load_id) from {table}").fetchone()[0]
+        # an old row written twice
+        con.execute(
+            f"insert into {table} select * from {table} where _last_session_load_id < ? "
+            "order by user_id, activity_date limit 1",
+            [latest],
+        )
+    assert _usage_rows_test_fails(env, None)
+    assert not _usage_rows_test_fails(env, latest)
+    with duckdb.connect(str(tmp / "rows.duckdb")) as con:
+        # another old row's key written again by a later load
+        con.execute(
+            f"insert into {table} select * replace ('{latest}~' as _last_session_load_id) from {table} "
+            "order by user_id desc, activity_date desc limit 1"
+        )
+    assert _usage_rows_test_fails(env, latest)
