@@ -141,6 +141,6 @@ def test_backfill_of_three_past_days_equals_a_full_rebuild(tmp_path: Path, monke
     expected = warehouse_fingerprints(rebuild / "warehouse.duckdb")
     actual = warehouse_fingerprints(backfilled / "warehouse.duckdb")
     # The comparison covers the event-derived tables, not just the CRM ones; and those hold the gap days.
-    assert {"raw.product_events", "intermediate.int_usage_session_events", "marts.mart_usage_daily"} <= expected.keys()
+    assert {"raw.product_events", "intermediate.int_usage_session_days", "marts.mart_usage_daily"} <= expected.keys()
     assert expected["raw.product_events"][0] == 2 + 3 + 2 + 3 + 3 + 3
     assert differences(expected, actual) == []

@@ -1,8 +1,16 @@
-"""An incremental run after a late day file gives exactly the tables a full refresh gives.
+"""Incremental runs after late, duplicate, corrected and removed events give exactly the tables a full refresh gives.
 
-The held-back day file carries the generator's late events (received days after they happened) plus one
-planted event that bridges two of a user's sessions, so the incremental models must re-sessionise history,
-not only append.
+Night one: the held-back day file carries the generator's late events (received days after they happened),
+one planted event that bridges two of a user's sessions (the incremental models must re-sessionise history,
+not only append), one that moves a first day earlier, and an old event delivered again (a duplicate, which
+ingestion quarantines). Night two: an old day file is reloaded corrected, with one event moved by three
+hours and without another event, the only active event of its user on its day (its user-day and its session
+must leave the tables).
+
+The bookkeeping columns that name the load which last wrote a row (`_session_load_id`,
+`_last_session_load_id`) are left out of the comparison: an incremental run stamps what it rewrote with its
+own load, a full refresh the latest load of the row's events. The rollup's zero rows (keys a reload emptied,
+kept so that the models downstream see their day) are left out too: every reader skips them.
 """
 
 from __future__ import annotations
@@ -26,8 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 END = dt.date(2026, 3, 31)
 LATE_DAY = END.isoformat()
 SELECT = "+path:models/intermediate/usage"
+CORRECTED_DAY = "2026-03-20"
+BOOKKEEPING = {"_session_load_id", "_last_session_load_id"}
 USAGE_TABLES = [
-    "int_usage_session_events",
+    "int_usage_event_rollup",
+    "int_usage_session_days",
+    "int_usage_sessions",
     "int_usage_user_daily",
     "int_usage_feature_daily",
     "int_usage_active_users_daily",
@@ -89,6 +101,9 @@ def _snapshot(db: Path) -> dict[str, pd.DataFrame]:
         out = {}
         for table in USAGE_TABLES:
             frame = con.execute(f"select * from intermediate.{table}").df()
+            if table == "int_usage_event_rollup":
+                frame = frame[frame.event_count > 0]
+            frame = frame.drop(columns=[column for column in frame.columns if column in BOOKKEEPING])
             out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
         return out
 
@@ -130,7 +145,7 @@ def _earlier_first_event(db: Path) -> dict:
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute("""
             select user_id, account_id, event_name, min(activity_date) as first_date
-            from intermediate.int_usage_session_events
+            from intermediate.int_usage_event_rollup
             group by user_id, account_id, event_name
             having min(activity_date) between date '2026-02-10' and date '2026-03-20' and max(feature_code) is null
             order by first_date, user_id, event_name limit 1
@@ -154,6 +169,50 @@ def _earlier_first_event(db: Path) -> dict:
     }
 
 
+def _duplicate_of_an_old_event(landing: Path) -> dict:
+    """The first user event of the earliest day file that has one, delivered again, unchanged, in the late
+    day file."""
+    for day in sorted((landing / "product_events").iterdir()):
+        for row in pq.read_table(day / "part-0.parquet").to_pylist():
+            if not row["isSystem"]:
+                return row
+    raise AssertionError("no user event in the generated data")
+
+
+def _correct_a_day_file(db: Path, landing: Path) -> tuple[str, str]:
+    """Rewrites the day file of CORRECTED_DAY: one event three hours later, and without the only active event
+    of a user on its reporting day (an event without an SDK session). Returns (moved id, removed id)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        active = """
+            select events.* from staging.stg_product__events as events
+            left join reference.event_catalog as catalog on events.event_name = catalog.event_name
+            where not events.is_system_event and coalesce(catalog.is_active, true)"""
+        removed = con.execute(f"""
+            with active as ({active})
+            select a.event_id from active as a
+            where a.received_partition_date = date '{CORRECTED_DAY}' and a.sdk_session_id is null
+              and (select count(*) from active as b
+                   where b.user_id = a.user_id and b.activity_date = a.activity_date) = 1
+            order by a.event_id limit 1""").fetchone()
+        assert removed is not None, "no lone event of a user-day in the corrected day file"
+        moved = con.execute(
+            f"""
+            with active as ({active})
+            select event_id from active
+            where received_partition_date = date '{CORRECTED_DAY}' and sdk_session_id is null and event_id <> ?
+            order by event_id limit 1""",
+            [removed[0]],
+        ).fetchone()
+    path = landing / "product_events" / f"dt={CORRECTED_DAY}" / "part-0.parquet"
+    table = pq.read_table(path)
+    rows = [row for row in table.to_pylist() if row["messageId"] != removed[0]]
+    for row in rows:
+        if row["messageId"] == moved[0]:
+            row["timestamp"] += dt.timedelta(hours=3)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    return moved[0], removed[0]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("usage_incremental")
@@ -169,26 +228,57 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     # usage models read, with the run's vars: dbt parses the project once for both)
     _dbt(env, "seed", as_of=END - dt.timedelta(days=1))
     _dbt(env, "run", as_of=END - dt.timedelta(days=1))
-    sessions_before = _snapshot(db)["int_usage_session_events"]
+    sessions_before = _snapshot(db)
     _shift_first_report_day(db, MARK)
 
     # the late day arrives, with one planted event that merges two existing sessions
     late = pq.read_table(held_back / "part-0.parquet")
     bridge = _bridging_event(db)
     earlier = _earlier_first_event(db)
-    planted = [bridge, {key: value for key, value in earlier.items() if key != "first_date"}]
+    duplicate = _duplicate_of_an_old_event(landing)
+    planted = [bridge, {key: value for key, value in earlier.items() if key != "first_date"}, duplicate]
     late = pa.concat_tables([late, pa.Table.from_pylist(planted, schema=late.schema)])
     day_dir = landing / "product_events" / f"dt={LATE_DAY}"
     day_dir.mkdir(parents=True)
     pq.write_table(late, day_dir / "part-0.parquet")
     _load(env)
     _dbt(env, "run")
-    # still marked: the incremental run did not recompute the first report day; unmarked for the comparison
+    after_late_day = _snapshot(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        duplicate_quarantined = con.execute(
+            "select count(*) from raw._quarantine where rule = 'duplicate_key' and source_file like ?",
+            [f"%dt={LATE_DAY}%"],
+        ).fetchone()[0]
+        duplicate_partitions = con.execute(
+            "select received_partition_date from staging.stg_product__events where event_id = ?",
+            [duplicate["messageId"]],
+        ).fetchall()
+
+    # a day file of the history reloaded, corrected: one event moved, one removed
+    moved_id, removed_id = _correct_a_day_file(db, landing)
+    moved_at = "select occurred_at from staging.stg_product__events where event_id = ?"
+    with duckdb.connect(str(db), read_only=True) as con:
+        removed = con.execute(
+            "select user_id, activity_date, occurred_at from staging.stg_product__events where event_id = ?",
+            [removed_id],
+        ).fetchone()
+        moved_before = con.execute(moved_at, [moved_id]).fetchone()[0]
+    _load(env)
+    _dbt(env, "run")
+    with duckdb.connect(str(db), read_only=True) as con:
+        moved_by = con.execute(moved_at, [moved_id]).fetchone()[0] - moved_before
+        removed_left = con.execute(
+            "select count(*) from staging.stg_product__events where event_id = ?", [removed_id]
+        ).fetchone()[0]
+    # still marked: the incremental runs did not recompute the first report day; unmarked for the comparison
     first_day_kept = _shift_first_report_day(db, -MARK) >= MARK
     incremental = _snapshot(db)
     _dbt(env, "run", "--full-refresh")
     full = _snapshot(db)
     return {"late": late.to_pandas(), "bridge": bridge, "earlier": earlier, "before": sessions_before,
+            "after_late_day": after_late_day, "before_correction": after_late_day, "removed": removed,
+            "moved_by": moved_by, "removed_left": removed_left,
+            "duplicate_quarantined": duplicate_quarantined, "duplicate_partitions": duplicate_partitions,
             "inc": incremental, "full": full,
             "first_report_day_kept": first_day_kept, "tmp": tmp}  # fmt: skip
 
@@ -200,8 +290,8 @@ def test_the_late_day_holds_events_from_earlier_days(runs: dict) -> None:
 
 
 def test_the_planted_event_merged_two_sessions(runs: dict) -> None:
-    before = runs["before"]
-    after = runs["inc"]["int_usage_session_events"]
+    before = runs["before"]["int_usage_sessions"]
+    after = runs["after_late_day"]["int_usage_sessions"]
     user = runs["bridge"]["userId"]
     assert after.loc[after.user_id == user, "session_id"].nunique() == (
         before.loc[before.user_id == user, "session_id"].nunique() - 1
@@ -210,7 +300,7 @@ def test_the_planted_event_merged_two_sessions(runs: dict) -> None:
 
 def test_a_late_event_moved_a_first_day_earlier(runs: dict) -> None:
     earlier = runs["earlier"]
-    firsts = runs["inc"]["int_usage_user_event_firsts"]
+    firsts = runs["after_late_day"]["int_usage_user_event_firsts"]
     row = firsts[
         (firsts.user_id == earlier["userId"])
         & (firsts.account_id == earlier["groupId"])
@@ -218,6 +308,33 @@ def test_a_late_event_moved_a_first_day_earlier(runs: dict) -> None:
     ]
     assert len(row) == 1
     assert pd.Timestamp(row.first_activity_date.iloc[0]).date() == earlier["first_date"] - dt.timedelta(days=1)
+
+
+def test_the_duplicate_was_quarantined_not_counted(runs: dict) -> None:
+    """The old event delivered again stays once in the event history, in its first day file."""
+    assert runs["duplicate_quarantined"] == 1
+    assert len(runs["duplicate_partitions"]) == 1
+    assert runs["duplicate_partitions"][0][0] < dt.date.fromisoformat(LATE_DAY)
+
+
+def test_the_corrected_day_file_was_reloaded(runs: dict) -> None:
+    assert runs["moved_by"] == dt.timedelta(hours=3)
+    assert runs["removed_left"] == 0
+
+
+def test_the_removed_event_left_its_user_day_and_its_session(runs: dict) -> None:
+    user_id, activity_date, occurred_at = runs["removed"]
+    for snapshot, present in ((runs["before_correction"], True), (runs["inc"], False)):
+        days = snapshot["int_usage_user_daily"]
+        held = ((days.user_id == user_id) & (days.activity_date == pd.Timestamp(activity_date))).any()
+        sessions = snapshot["int_usage_sessions"]
+        covering = (
+            (sessions.user_id == user_id)
+            & (sessions.session_started_at <= pd.Timestamp(occurred_at))
+            & (sessions.session_ended_at >= pd.Timestamp(occurred_at))
+        ).any()
+        assert held == present
+        assert covering == present
 
 
 @pytest.mark.parametrize("table", USAGE_TABLES)
@@ -252,7 +369,7 @@ def test_event_key_test_checks_new_loads_against_the_whole_history(runs: dict) -
     shutil.copy(tmp / "wh.duckdb", tmp / "keys.duckdb")
     with duckdb.connect(str(tmp / "keys.duckdb"), read_only=True) as con:
         loads = con.execute("select distinct _load_id from raw.product_events order by 1").fetchall()
-    first, late = (row[0] for row in loads)
+    first, late = (row[0] for row in loads[:2])
     assert not _key_test_fails(env, None)
     with duckdb.connect(str(tmp / "keys.duckdb")) as con:
         # an old event copied within the old load
@@ -271,3 +388,41 @@ def test_event_key_test_checks_new_loads_against_the_whole_history(runs: dict) -
             [late, first],
         )
     assert _key_test_fails(env, first)
+
+
+def _usage_rows_test_fails(env: dict[str, str], after_load: str | None) -> bool:
+    """Runs the row test of int_usage_user_daily (macros/tests/usage_rows_by_load.sql); True when it fails."""
+    env = {**env, "CSW_CHECKS_AFTER_LOAD": after_load or ""}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    args = [dbt, "test", "--select", "int_usage_user_daily,test_name:usage_rows_by_load", "--quiet"]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1), done.stdout[-4000:] + done.stderr[-2000:]
+    assert "usage_rows_by_load" in (Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text()
+    return done.returncode == 1
+
+
+def test_usage_row_test_reads_what_new_loads_wrote(runs: dict) -> None:
+    """Scoped to the loads after a watermark, the usage row test leaves a duplicate among rows older loads
+    wrote to the periodic full check (which finds it), and finds a row a later load wrote whose key an old row
+    holds."""
+    tmp = runs["tmp"]
+    env = {**_env(tmp), "CSW_DUCKDB_PATH": str(tmp / "rows.duckdb")}
+    shutil.copy(tmp / "wh.duckdb", tmp / "rows.duckdb")
+    table = "intermediate.int_usage_user_daily"
+    with duckdb.connect(str(tmp / "rows.duckdb")) as con:
+        latest = con.execute(f"select max(_last_session_load_id) from {table}").fetchone()[0]
+        # an old row written twice
+        con.execute(
+            f"insert into {table} select * from {table} where _last_session_load_id < ? "
+            "order by user_id, activity_date limit 1",
+            [latest],
+        )
+    assert _usage_rows_test_fails(env, None)
+    assert not _usage_rows_test_fails(env, latest)
+    with duckdb.connect(str(tmp / "rows.duckdb")) as con:
+        # another old row's key written again by a later load
+        con.execute(
+            f"insert into {table} select * replace ('{latest}~' as _last_session_load_id) from {table} "
+            "order by user_id desc, activity_date desc limit 1"
+        )
+    assert _usage_rows_test_fails(env, latest)

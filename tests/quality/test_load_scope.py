@@ -121,18 +121,22 @@ def test_scope_decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_key_watermark_moves_only_when_every_key_test_ran_and_passed() -> None:
     from cs_warehouse.dbt_project import dbt_project
-    from cs_warehouse.defs.dbt import KEY_TEST, key_tests_passed
+    from cs_warehouse.defs.dbt import SCOPED_TESTS, key_tests_passed
 
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     ids = sorted(
-        uid for uid, node in manifest["nodes"].items() if (node.get("test_metadata") or {}).get("name") == KEY_TEST
+        uid for uid, node in manifest["nodes"].items() if (node.get("test_metadata") or {}).get("name") in SCOPED_TESTS
     )
-    assert [uid.split(".")[2] for uid in ids] == [
-        "unique_key_by_load_int_usage_session_events_event_id",
-        "unique_key_by_load_stg_product__events_event_id",
+    nodes = [manifest["nodes"][uid] for uid in ids]
+    tested = sorted((node["test_metadata"]["name"], node["attached_node"].split(".")[-1]) for node in nodes)
+    usage = ["active_users_daily", "event_rollup", "feature_daily", "session_days", "user_daily", "user_event_firsts"]
+    assert tested == [
+        ("unique_key_by_load", "stg_product__events"),
+        *(("usage_rows_by_load", f"int_usage_{name}") for name in usage),
     ]
     assert key_tests_passed({"results": [{"unique_id": uid, "status": "pass"} for uid in ids]})
     assert not key_tests_passed(
         {"results": [{"unique_id": ids[0], "status": "pass"}, {"unique_id": ids[1], "status": "fail"}]}
     )
     assert not key_tests_passed({"results": [{"unique_id": ids[0], "status": "pass"}]})
+    assert not key_tests_passed({"results": [{"unique_id": "test.cs_warehouse.another", "status": "pass"}]})

@@ -10,31 +10,33 @@ onboarding as (
     select * from {{ ref('int_usage_account_onboarding') }}
 ),
 
-events as (
+window_events as (
+    -- the account's active events per user, day and feature in the window (int_usage_event_rollup)
     select
         onboarding.account_id,
-        session_events.user_id,
-        session_events.activity_date,
-        session_events.feature_code,
-        session_events.is_key_action_event
+        event_rollup.user_id,
+        event_rollup.activity_date,
+        event_rollup.feature_code,
+        case when event_rollup.is_key_action_event then event_rollup.event_count else 0 end as key_actions
     from onboarding
-    inner join {{ ref('int_usage_session_events') }} as session_events
+    inner join {{ ref('int_usage_event_rollup') }} as event_rollup
         on
-            onboarding.account_id = session_events.account_id
-            and onboarding.contract_start_date <= session_events.activity_date
+            onboarding.account_id = event_rollup.account_id
+            and onboarding.contract_start_date <= event_rollup.activity_date
             and cast({{ dbt.dateadd('day', days, 'onboarding.contract_start_date') }} as date)
-            > session_events.activity_date
-            and session_events.activity_date <= {{ as_of_date() }}
+            > event_rollup.activity_date
+            and event_rollup.activity_date <= {{ as_of_date() }}
+    where event_rollup.event_count > 0
 ),
 
 activity as (
     select
         account_id,
         count(distinct activity_date) as active_days,
-        sum(case when is_key_action_event then 1 else 0 end) as key_actions,
+        sum(key_actions) as key_actions,
         count(distinct user_id) as active_users,
         count(distinct feature_code) as features_used
-    from events
+    from window_events
     group by account_id
 )
 

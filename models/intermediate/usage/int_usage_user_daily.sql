@@ -1,116 +1,105 @@
 -- Daily usage per product user, on reporting-zone days (docs/kpis.md "sessions", user-day grain).
 -- session_count counts every session with an event on the day, so a session crossing midnight counts on
 -- both days; sessions_started and session_seconds belong to the day the session started, so that they add
--- up over days and months without double counting.
+-- up over days and months without double counting. Event counts come from int_usage_event_rollup,
+-- sessions from int_usage_session_days.
 --
--- Incremental: a user-day is rebuilt when any of its sessions (for inactivity sessions, their whole run)
--- took in an event of a load since the last run; _session_load_id carries that, so late events, backfilled
--- days and the sessions they merge reach every day they touch.
+-- Incremental, and equal to a full refresh (bookkeeping column _last_session_load_id aside): a run
+-- recomputes every user of each reporting day that a rollup row or a re-cut session written since its last
+-- run touches (a re-cut session's days and its start day), so a user-day whose last event a corrected file
+-- removed leaves the table with its day (delete+insert by day). _last_session_load_id is the watermark of
+-- the models downstream: on a full refresh the latest load behind the user-day's sessions, on an
+-- incremental run the run's latest load for every row it rewrote.
 
 {{
     config(
         materialized='incremental',
-        unique_key=['user_id', 'activity_date'],
+        unique_key='activity_date',
         incremental_strategy=usage_incremental_strategy(),
         partition_by=usage_incremental_partition_by('activity_date'),
         on_schema_change='fail',
     )
 }}
 
-with
+{%- set stamp = 'night.night_load_id' if is_incremental() else 'sessions_by_day._last_session_load_id' %}
 
-{#- Every step reads the session events table itself rather than a shared CTE: a CTE read several times is
-    materialised whole (every event of the history), a table read with a join is scanned for what it needs. #}
-{%- set session_events = ref('int_usage_session_events') ~ ' as session_events' %}
+with
 
 {% if is_incremental() %}
 
+watermark as (
+    select coalesce(max(_last_session_load_id), '') as last_load_id
+    from {{ this }}
+),
+
+night as (
+    select max(_last_load_id) as night_load_id
+    from {{ ref('int_usage_event_rollup') }}
+),
+
+changed_sessions as {{ inline_cte() }} (
+    select
+        session_days.activity_date,
+        session_days.session_start_date
+    from {{ ref('int_usage_session_days') }} as session_days
+    inner join watermark on session_days._session_load_id > watermark.last_load_id
+),
+
 affected_days as (
-    select distinct
-        session_events.user_id,
-        session_events.activity_date
-    from {{ session_events }}
-    where session_events._session_load_id > (
-        select coalesce(max(_last_session_load_id), '') from {{ this }}
-    )
-),
-
-affected_sessions as (
-    -- sessions touching an affected day: their start day needs sessions_started and session_seconds again
-    select distinct session_events.session_id
-    from {{ session_events }}
-    inner join affected_days
-        on
-            session_events.user_id = affected_days.user_id
-            and session_events.activity_date = affected_days.activity_date
-),
-
-affected_keys as (
-    select
-        user_id,
-        activity_date
-    from affected_days
+    select event_rollup.activity_date
+    from {{ ref('int_usage_event_rollup') }} as event_rollup
+    inner join watermark on event_rollup._last_load_id > watermark.last_load_id
     union
-    select
-        session_events.user_id,
-        session_events.session_start_date as activity_date
-    from {{ session_events }}
-    inner join affected_sessions on session_events.session_id = affected_sessions.session_id
+    select activity_date from changed_sessions
+    union
+    select session_start_date from changed_sessions
 ),
-
-day_events as (
-    select session_events.*
-    from {{ session_events }}
-    inner join affected_keys
-        on
-            session_events.user_id = affected_keys.user_id
-            and session_events.activity_date = affected_keys.activity_date
-),
-
-started_sessions_source as (
-    select session_events.*
-    from {{ session_events }}
-    inner join affected_keys
-        on
-            session_events.user_id = affected_keys.user_id
-            and session_events.session_start_date = affected_keys.activity_date
-),
-
-{% else %}
-
-    day_events as (
-        select * from {{ session_events }}
-    ),
-
-    started_sessions_source as (
-        select * from {{ session_events }}
-    ),
 
 {% endif %}
 
 events_by_day as (
     select
-        user_id,
-        activity_date,
-        max(account_id) as account_id,
-        count(*) as active_event_count,
-        count(distinct session_id) as session_count,
-        sum(case when is_login_event then 1 else 0 end) as login_event_count,
-        sum(case when is_key_action_event then 1 else 0 end) as key_action_count,
-        sum(case when feature_code is not null then 1 else 0 end) as feature_use_count,
-        max(_session_load_id) as _last_session_load_id
-    from day_events
-    group by user_id, activity_date
+        event_rollup.user_id,
+        event_rollup.activity_date,
+        max(event_rollup.account_id) as account_id,
+        sum(event_rollup.event_count) as active_event_count,
+        sum(case when event_rollup.is_login_event then event_rollup.event_count else 0 end) as login_event_count,
+        sum(case when event_rollup.is_key_action_event then event_rollup.event_count else 0 end) as key_action_count,
+        sum(
+            case when event_rollup.feature_code is not null then event_rollup.event_count else 0 end
+        ) as feature_use_count
+    from {{ ref('int_usage_event_rollup') }} as event_rollup
+    {%- if is_incremental() %}
+    inner join affected_days on event_rollup.activity_date = affected_days.activity_date
+    {%- endif %}
+    where event_rollup.event_count > 0
+    group by event_rollup.user_id, event_rollup.activity_date
+),
+
+sessions_by_day as (
+    select
+        session_days.user_id,
+        session_days.activity_date,
+        count(distinct session_days.session_id) as session_count,
+        max(session_days._session_load_id) as _last_session_load_id
+    from {{ ref('int_usage_session_days') }} as session_days
+    {%- if is_incremental() %}
+    inner join affected_days on session_days.activity_date = affected_days.activity_date
+    {%- endif %}
+    group by session_days.user_id, session_days.activity_date
 ),
 
 started_sessions as (
     select distinct
-        user_id,
-        session_start_date,
-        session_id,
-        session_started_at,
-        session_ended_at
-    from started_sessions_source
+        session_days.user_id,
+        session_days.session_start_date,
+        session_days.session_id,
+        session_days.session_started_at,
+        session_days.session_ended_at
+    from {{ ref('int_usage_session_days') }} as session_days
+    {%- if is_incremental() %}
+    inner join affected_days on session_days.session_start_date = affected_days.activity_date
+    {%- endif %}
 ),
 
 sessions_by_start_day as (
@@ -127,16 +116,23 @@ select
     events_by_day.user_id,
     events_by_day.account_id,
     events_by_day.activity_date,
-    events_by_day.active_event_count,
-    events_by_day.session_count,
+    cast(events_by_day.active_event_count as {{ dbt.type_bigint() }}) as active_event_count,
+    sessions_by_day.session_count,
     coalesce(sessions_by_start_day.sessions_started, 0) as sessions_started,
     cast(coalesce(sessions_by_start_day.session_seconds, 0) as {{ type_double() }}) as session_seconds,
     events_by_day.login_event_count,
     events_by_day.key_action_count,
     events_by_day.feature_use_count,
-    events_by_day._last_session_load_id
+    {{ stamp }} as _last_session_load_id
 from events_by_day
+left join sessions_by_day
+    on
+        events_by_day.user_id = sessions_by_day.user_id
+        and events_by_day.activity_date = sessions_by_day.activity_date
 left join sessions_by_start_day
     on
         events_by_day.user_id = sessions_by_start_day.user_id
         and events_by_day.activity_date = sessions_by_start_day.activity_date
+{%- if is_incremental() %}
+cross join night
+{%- endif %}

@@ -32,9 +32,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 # The nightly's dbt command; `make test-dbt` runs the unit tests.
 NIGHTLY_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
-# The generic test that can check only the keys of new loads (macros/tests/unique_key_by_load.sql), the
-# environment variable it reads, and the name of its watermark (quality/scope.py).
+# The generic tests that can check only what new loads wrote (macros/tests/unique_key_by_load.sql on the event
+# keys, macros/tests/usage_rows_by_load.sql on the incremental usage models), the environment variable they
+# read, and the name of their watermark (quality/scope.py).
 KEY_TEST = "unique_key_by_load"
+SCOPED_TESTS = (KEY_TEST, "usage_rows_by_load")
 KEY_TEST_ENV = "CSW_CHECKS_AFTER_LOAD"
 KEY_TEST_SCOPE = "dbt.event_keys"
 LOAD_ID = re.compile(r"^[0-9A-Za-z_-]+$")
@@ -152,12 +154,12 @@ def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
 
 
 def key_tests_passed(run_results: Mapping[str, Any]) -> bool:
-    """Every `unique_key_by_load` test of the project ran in this invocation and passed."""
+    """Every load-scoped test of the project (SCOPED_TESTS) ran in this invocation and passed."""
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     expected = {
         unique_id
         for unique_id, node in manifest["nodes"].items()
-        if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") == KEY_TEST
+        if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") in SCOPED_TESTS
     }
     passed = {r["unique_id"] for r in run_results.get("results", []) if r.get("status") == "pass"}
     return bool(expected) and expected <= passed
