@@ -133,7 +133,8 @@
     {%- endif -%}
     {%- set relation = build_fingerprint_relation() -%}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-        {%- do adapter.create_schema(relation) -%}
+        {#- not adapter.create_schema: on PostgreSQL it commits, ending the model's transaction mid-hook -#}
+        {%- do run_query("create schema if not exists " ~ adapter.quote(relation.schema)) -%}
         {%- do run_query(
             "create table if not exists " ~ relation ~ " (model_id " ~ dbt.type_string() ~ ", fingerprint "
             ~ dbt.type_string() ~ ", built_at " ~ dbt.type_timestamp() ~ ")"

@@ -14,7 +14,7 @@ import pytest
 from cs_warehouse import pr_check
 from tests.conftest import ROOT, Build
 
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", ".sqlfluff", "models", "macros", "seeds", "tests/data")
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", ".sqlfluff", "models", "macros", "seeds", "data-tests")
 KPI_MODEL = Path("models/marts/mart_kpi_monthly.sql")
 NEW_MODEL = Path("models/intermediate/int_pr_check_probe.sql")
 
