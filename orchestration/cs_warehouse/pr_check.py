@@ -30,10 +30,12 @@ from pathlib import Path
 
 import duckdb
 
+from cs_warehouse.ingestion.validate import quote_ident
 from cs_warehouse.settings import PROJECT_DIR, dbt_executable
 
 PUBLIC_MARTS = ("customer_360", "mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure")
 KPI_TABLE = "mart_kpi_monthly"
+KEY_EXAMPLES = 5
 KPI_KEY_COLUMNS = ("month", "fiscal_year", "fiscal_quarter", "is_complete")
 
 
@@ -174,8 +176,49 @@ def kpi_cell_changes(con: duckdb.DuckDBPyConnection, before: str, after: str) ->
     return changes
 
 
-def table_diffs(production: Path, candidate: Path, built: list[str]) -> list[str]:
-    """Markdown lines: columns and row counts of the rebuilt public marts, and the KPI cells that moved."""
+def mart_keys(manifest: Path) -> dict[str, list[str]]:
+    """Each model's key columns, from its `unique` or `unique_combination` data test in the manifest."""
+    keys: dict[str, list[str]] = {}
+    if not manifest.is_file():
+        return keys
+    for node in json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        attached = node.get("attached_node") or ""
+        if node["resource_type"] != "test" or not attached.startswith("model."):
+            continue
+        if meta.get("name") == "unique":
+            keys[attached.rsplit(".", 1)[-1]] = [meta["kwargs"]["column_name"]]
+        elif meta.get("name") == "unique_combination":
+            keys[attached.rsplit(".", 1)[-1]] = list(meta["kwargs"]["columns"])
+    return keys
+
+
+def key_changes(con: duckdb.DuckDBPyConnection, before: str, after: str, columns: list[str]) -> str:
+    """One line: how many keys the change added and removed, with up to KEY_EXAMPLES of each."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+
+    def side(a: str, b: str) -> tuple[int, list[str]]:
+        query = f"select {cols} from {a} except select {cols} from {b}"
+        count = con.execute(f"select count(*) from ({query})").fetchall()[0][0]
+        rows = con.execute(f"{query} order by all limit {KEY_EXAMPLES}").fetchall()
+        return count, ["/".join(_cell(v) for v in row) for row in rows]
+
+    (n_added, added), (n_removed, removed) = side(after, before), side(before, after)
+
+    def text(n: int, examples: list[str], verb: str) -> str:
+        if not n:
+            return f"none {verb}"
+        more = ", …" if n > len(examples) else ""
+        return f"{n} {verb} ({', '.join(f'`{e}`' for e in examples)}{more})"
+
+    return f"  - keys `{'/'.join(columns)}`: {text(n_added, added, 'added')}, {text(n_removed, removed, 'removed')}"
+
+
+def table_diffs(
+    production: Path, candidate: Path, built: list[str], keys: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Markdown lines: columns, row counts and keys added or removed of the rebuilt public marts (`keys`: each
+    mart's key columns), and the KPI cells that moved."""
     lines: list[str] = []
     con = duckdb.connect()
     try:
@@ -199,6 +242,9 @@ def table_diffs(production: Path, candidate: Path, built: list[str]) -> list[str
             n_before = con.execute(f"select count(*) from {before}").fetchone()[0]
             n_after = con.execute(f"select count(*) from {after}").fetchone()[0]
             lines.append(f"- `{name}`: {n_before} -> {n_after} rows")
+            key_columns = (keys or {}).get(name)
+            if key_columns and set(key_columns) <= set(old_cols) & set(new_cols):
+                lines.append(key_changes(con, before, after, key_columns))
             if name == KPI_TABLE:
                 changes = kpi_cell_changes(con, before, after)
                 if changes:
@@ -265,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         report.build_ok, report.build_tail, report.built = build_modified(project, state.resolve(), candidate, target)
         if (target / "manifest.json").exists():
             report.new_models = sorted(model_names(target / "manifest.json") - model_names(state / "manifest.json"))
-        report.tables = table_diffs(warehouse, candidate, report.built)
+        report.tables = table_diffs(warehouse, candidate, report.built, mart_keys(target / "manifest.json"))
     text = render(report, args.base)
     (out / "kpi_impact.md").write_text(text, encoding="utf-8")
     print(text)

@@ -74,6 +74,7 @@ def test_the_kpi_impact_diff_names_the_changed_cells_and_the_new_model(
     assert cells == [f"| {m} | `logo_churn_rate` | {r:.6g} | {2 * r:.6g} |" for m, r in moved]
     assert "- new models: `int_pr_check_probe`" in diff
     assert f"- `mart_kpi_monthly`: {len(rates)} -> {len(rates)} rows" in diff
+    assert "  - keys `month`: none added, none removed" in diff
     assert "Public table columns changed" not in diff
     built = next(line for line in diff.splitlines() if line.startswith("- models built:"))
     assert "`mart_kpi_monthly`" in built and "`int_pr_check_probe`" in built

@@ -45,7 +45,8 @@ def test_only_the_changed_kpi_cells_are_listed(tmp_path: Path) -> None:
         movements=3,
     )
 
-    lines = table_diffs(before, after, ["mart_kpi_monthly", "mart_mrr_movements", "int_something"])
+    keys = {"mart_kpi_monthly": ["month"], "mart_mrr_movements": ["account_id"]}
+    lines = table_diffs(before, after, ["mart_kpi_monthly", "mart_mrr_movements", "int_something"], keys)
 
     rows = [line for line in lines if line.startswith("| 2026")]
     assert rows == [
@@ -55,6 +56,8 @@ def test_only_the_changed_kpi_cells_are_listed(tmp_path: Path) -> None:
     ]
     assert "- `mart_kpi_monthly`: 3 -> 4 rows" in lines
     assert "- `mart_mrr_movements`: 2 -> 3 rows" in lines
+    assert "  - keys `account_id`: 1 added (`a2`), none removed" in lines
+    assert "  - keys `month`: 1 added (`2026-07-01`), none removed" in lines
     assert not any("contract" in line.lower() for line in lines)
 
 
