@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from cs_warehouse.ingestion.validate import quote_ident
 from cs_warehouse.settings import PROJECT_DIR, dbt_executable
@@ -49,6 +50,7 @@ class Report:
     build_ok: bool | None = None
     build_tail: str = ""
     tables: list[str] = field(default_factory=list)  # markdown lines of the table diffs
+    metrics: list[str] = field(default_factory=list)  # markdown lines of the metric diffs
 
     @property
     def ok(self) -> bool:
@@ -214,6 +216,88 @@ def key_changes(con: duckdb.DuckDBPyConnection, before: str, after: str, columns
     return f"  - keys `{'/'.join(columns)}`: {text(n_added, added, 'added')}, {text(n_removed, removed, 'removed')}"
 
 
+def _metric_definitions(semantic_manifest: Path) -> tuple[dict[str, dict], dict[str, str], dict[str, str]]:
+    """(metric name -> definition without its file position, measure -> semantic model, semantic model -> its
+    definition as JSON) of one semantic manifest."""
+    body = json.loads(semantic_manifest.read_text(encoding="utf-8"))
+    metrics = {m["name"]: {k: v for k, v in m.items() if k != "metadata"} for m in body.get("metrics", [])}
+    measure_models, models = {}, {}
+    for model in body.get("semantic_models", []):
+        models[model["name"]] = json.dumps({k: v for k, v in model.items() if k != "metadata"}, sort_keys=True)
+        for measure in model.get("measures", []):
+            measure_models[measure["name"]] = model["name"]
+    return metrics, measure_models, models
+
+
+def affected_metrics(production: Path, candidate: Path, built: list[str]) -> list[str]:
+    """Metrics whose numbers a change can move: a new or changed definition, a changed semantic model it reads,
+    or a rebuilt model under one (semantic manifests of production and of the pull request)."""
+    before, _, models_before = _metric_definitions(production)
+    after, measure_models, models_after = _metric_definitions(candidate)
+    body = json.loads(candidate.read_text(encoding="utf-8"))
+    relation = {m["name"]: m["node_relation"]["alias"] for m in body.get("semantic_models", [])}
+    affected = []
+    for name, definition in sorted(after.items()):
+        measures = [m["name"] for m in (definition.get("type_params") or {}).get("input_measures") or []]
+        sources = {measure_models[m] for m in measures if m in measure_models}
+        if (
+            before.get(name) != definition
+            or any(models_before.get(src) != models_after.get(src) for src in sources)
+            or any(relation.get(src) in built for src in sources)
+        ):
+            affected.append(name)
+    return affected
+
+
+def metric_cell_changes(before: pd.DataFrame | None, after: pd.DataFrame, metric: str) -> list[tuple[str, str, str]]:
+    """(month, before, after) for each month whose value of `metric` differs (∅ where a side has none)."""
+    time = next(c for c in after.columns if c != metric)
+    old = {} if before is None else {str(t)[:10]: v for t, v in zip(before[time], before[metric], strict=True)}
+    new = {str(t)[:10]: v for t, v in zip(after[time], after[metric], strict=True)}
+    changes = []
+    for month in sorted(set(old) | set(new)):
+        was, now = _none_if_nan(old.get(month)), _none_if_nan(new.get(month))
+        if not _same(was, now):
+            changes.append((month, _cell(was), _cell(now)))
+    return changes
+
+
+def _none_if_nan(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def metric_diffs(state: Path, target: Path, production: Path, candidate: Path, built: list[str]) -> list[str]:
+    """Markdown lines: each affected metric by month, before -> after, unchanged months left out."""
+    from cs_warehouse.semantic_query import SemanticLayer
+
+    before_manifest, after_manifest = state / "semantic_manifest.json", target / "semantic_manifest.json"
+    if not after_manifest.is_file():
+        return []
+    if not before_manifest.is_file():
+        return [f"- metrics: no semantic_manifest.json in the production state {state}: not compared"]
+    metrics = affected_metrics(before_manifest, after_manifest, built)
+    if not metrics:
+        return []
+    old_layer, new_layer = SemanticLayer(before_manifest, production), SemanticLayer(after_manifest, candidate)
+    old_names = set(_metric_definitions(before_manifest)[0])
+    lines, rows = [f"- metrics re-queried by month: {', '.join(f'`{m}`' for m in metrics)}"], []
+    for metric in metrics:
+        try:
+            after = new_layer.query([metric], ["metric_time__month"], order_by=["metric_time__month"])
+            before = None
+            if metric in old_names:
+                before = old_layer.query([metric], ["metric_time__month"], order_by=["metric_time__month"])
+        except Exception as error:  # a metric that cannot be asked by month is named, not fatal
+            lines.append(f"  - `{metric}`: not queried by month ({type(error).__name__}: {str(error)[:200]})")
+            continue
+        rows += [f"| `{metric}` | {m} | {b} | {a} |" for m, b, a in metric_cell_changes(before, after, metric)]
+    if rows:
+        lines += ["", "| metric | month | before | after |", "|---|---|---|---|", *rows, ""]
+    else:
+        lines.append("  - no metric value changed")
+    return lines
+
+
 def table_diffs(
     production: Path, candidate: Path, built: list[str], keys: dict[str, list[str]] | None = None
 ) -> list[str]:
@@ -278,6 +362,8 @@ def render(report: Report, base: str) -> str:
     body = [line for line in report.tables if not line.startswith("> ")]
     if body:
         out += ["", "### Public marts", "", *body]
+    if report.metrics:
+        out += ["", "### Metrics", "", *report.metrics]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -312,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         if (target / "manifest.json").exists():
             report.new_models = sorted(model_names(target / "manifest.json") - model_names(state / "manifest.json"))
         report.tables = table_diffs(warehouse, candidate, report.built, mart_keys(target / "manifest.json"))
+        report.metrics = metric_diffs(state, target, warehouse, candidate, report.built)
     text = render(report, args.base)
     (out / "kpi_impact.md").write_text(text, encoding="utf-8")
     print(text)

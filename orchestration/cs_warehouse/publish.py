@@ -39,7 +39,7 @@ def temp_path(path: Path) -> Path:
 
 # The dbt artifacts a published night was built with ("production state" for a pull request's
 # `dbt build --select state:modified+ --defer --state`): kept beside the serving copy, replaced with it.
-DBT_ARTIFACTS = ("manifest.json", "run_results.json")
+DBT_ARTIFACTS = ("manifest.json", "semantic_manifest.json", "run_results.json")
 BUILT_STATE_DIR = "dbt_state_built"
 PUBLISHED_STATE_DIR = "dbt_state"
 

@@ -54,7 +54,8 @@ def test_the_kpi_impact_diff_names_the_changed_cells_and_the_new_model(
 
     state = tmp_path / "state"
     state.mkdir()
-    shutil.copy2(standard_build.target / "manifest.json", state / "manifest.json")
+    for artifact in ("manifest.json", "semantic_manifest.json"):
+        shutil.copy2(standard_build.target / artifact, state / artifact)
     production = standard_build.copy_warehouse(tmp_path / "production")
     with duckdb.connect(str(production), read_only=True) as con:
         rates = con.sql("select month, logo_churn_rate from marts.mart_kpi_monthly order by month").fetchall()
@@ -76,6 +77,10 @@ def test_the_kpi_impact_diff_names_the_changed_cells_and_the_new_model(
     assert f"- `mart_kpi_monthly`: {len(rates)} -> {len(rates)} rows" in diff
     assert "  - keys `month`: none added, none removed" in diff
     assert "Public table columns changed" not in diff
+    # the metrics over the rebuilt mart were asked again by month; none of them reads the doubled column
+    requeried = next(line for line in diff.splitlines() if line.startswith("- metrics re-queried by month:"))
+    assert "`ltv_simple`" in requeried and "`logo_churn_rate`" not in requeried
+    assert "  - no metric value changed" in diff
     built = next(line for line in diff.splitlines() if line.startswith("- models built:"))
     assert "`mart_kpi_monthly`" in built and "`int_pr_check_probe`" in built
     assert "`mart_mrr_movements`" not in built  # upstream of the change: deferred, not rebuilt
