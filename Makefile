@@ -15,7 +15,7 @@ TEST_DIR := $(CURDIR)/build/test
 # (tests/conftest.py); a plain serial run where pytest-xdist is not installed.
 PYTEST_PARALLEL = $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2 --dist loadfile")
 
-.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python lint-workflows pr-check docs clean test-semantic browser test-postgres test-spark
+.PHONY: help venv lock run nightly backfill accept-change data ravenstack test-ravenstack dev test test-session test-python test-dbt lint lint-sql lint-python lint-workflows pr-check docs clean test-semantic query browser test-postgres test-spark
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -115,6 +115,11 @@ clean:  ## Remove generated data, the warehouse and build artefacts (keeps the v
 
 test-semantic: $(STAMP)  ## Validate the MetricFlow semantic models and metrics offline (no warehouse opened)
 	$(BIN)/python -m cs_warehouse.semantic_check
+
+query: $(STAMP)  ## Query the semantic layer on the published serving copy, read-only: make query METRICS=mrr,logo_churn_rate [GROUP_BY=metric_time__fiscal_quarter] [ORDER=-metric_time__fiscal_quarter] [LIMIT=4]
+	@test -n "$(METRICS)" || { echo "make query needs METRICS=name,name (see docs/kpis.md)" >&2; exit 2; }
+	$(BIN)/python -m cs_warehouse.semantic_query --metrics "$(METRICS)" --group-by "$${GROUP_BY:-metric_time__month}" \
+		--order "$(ORDER)" $(if $(LIMIT),--limit $(LIMIT))
 
 browser:  ## Install headless Chromium for the report's browser test (idempotent; apt, needs root or sudo)
 	scripts/chromium.sh

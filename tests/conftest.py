@@ -159,6 +159,7 @@ def revenue_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     build.dbt(
         "build",
         "--select", "+mart_kpi_monthly", "+mart_mrr_movements", "+path:models/marts/revenue", "stg_crm__product_lines",
+        "metricflow_time_spine",
         "--exclude", "test_type:unit", "--indirect-selection", "cautious",
     )  # fmt: skip
     return build

@@ -282,17 +282,21 @@ def metric_diffs(state: Path, target: Path, production: Path, candidate: Path, b
     old_names = set(_metric_definitions(before_manifest)[0])
     lines, rows = [f"- metrics re-queried by month: {', '.join(f'`{m}`' for m in metrics)}"], []
     for metric in metrics:
+        # by month, or by the one grain a grain-limited metric answers at (config.meta.grains)
+        grain = (new_layer.grain_limited.get(metric) or {"grains": ["month"]})["grains"][0]
+        time = [f"metric_time__{grain}"]
         try:
-            after = new_layer.query([metric], ["metric_time__month"], order_by=["metric_time__month"])
+            after = new_layer.query([metric], time, order_by=time)
             before = None
             if metric in old_names:
-                before = old_layer.query([metric], ["metric_time__month"], order_by=["metric_time__month"])
-        except Exception as error:  # a metric that cannot be asked by month is named, not fatal
-            lines.append(f"  - `{metric}`: not queried by month ({type(error).__name__}: {str(error)[:200]})")
+                before = old_layer.query([metric], time, order_by=time)
+        except Exception as error:  # a metric that cannot be asked by its grain is named, not fatal
+            lines.append(f"  - `{metric}`: not queried by {grain} ({type(error).__name__}: {str(error)[:200]})")
             continue
-        rows += [f"| `{metric}` | {m} | {b} | {a} |" for m, b, a in metric_cell_changes(before, after, metric)]
+        changes = metric_cell_changes(before, after, metric)
+        rows += [f"| `{metric}` | {p}{'' if grain == 'month' else f' ({grain})'} | {b} | {a} |" for p, b, a in changes]
     if rows:
-        lines += ["", "| metric | month | before | after |", "|---|---|---|---|", *rows, ""]
+        lines += ["", "| metric | period | before | after |", "|---|---|---|---|", *rows, ""]
     else:
         lines.append("  - no metric value changed")
     return lines

@@ -8,7 +8,8 @@ This check gives the same semantic verdict offline:
    semantic manifest and refuses one whose semantic models or metrics are broken.
 2. MetricFlow's own validator over that manifest (the rules `mf validate-configs` applies before its
    warehouse step), so errors are listed by metric.
-3. The project's rule: every metric carries `config.meta.label_ja` (the Japanese label reports and BI show).
+3. The project's rules: every metric carries `config.meta.label_ja` (the Japanese label reports and BI show);
+   `config.meta.grains`, where given, lists known time grains, and its `grain_alternatives` name metrics.
 
 Run `python -m cs_warehouse.semantic_check [--project-dir DIR]`; exit status 1 on any error.
 """
@@ -58,12 +59,28 @@ def metricflow_issues(semantic_manifest_path: Path) -> list[str]:
 def label_issues(manifest_path: Path) -> list[str]:
     manifest = json.loads(manifest_path.read_text())
     issues = []
+    names = {node["name"] for node in manifest.get("metrics", {}).values()}
     for node in manifest.get("metrics", {}).values():
         if node.get("package_name") != manifest["metadata"].get("project_name"):
             continue
         meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
         if not str(meta.get("label_ja") or "").strip():
             issues.append(f"metric {node['name']}: config.meta.label_ja (Japanese label) is missing")
+        issues += grain_issues(node["name"], meta, names)
+    return issues
+
+
+def grain_issues(name: str, meta: dict, metric_names: set[str]) -> list[str]:
+    """`grains` (the only time grains the metric answers at) and `grain_alternatives` (grain -> metric)."""
+    from cs_warehouse.semantic_query import TIME_GRAINS
+
+    issues = []
+    grains = meta.get("grains")
+    if grains is not None and (not isinstance(grains, list) or not grains or set(grains) - set(TIME_GRAINS)):
+        issues.append(f"metric {name}: config.meta.grains must be a list of {', '.join(TIME_GRAINS)}; got {grains!r}")
+    for grain, other in (meta.get("grain_alternatives") or {}).items():
+        if grain not in TIME_GRAINS or other not in metric_names:
+            issues.append(f"metric {name}: grain_alternatives {grain}: {other} names no grain or no metric")
     return issues
 
 

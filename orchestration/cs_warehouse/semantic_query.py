@@ -10,11 +10,19 @@ expects, so a copy or another build (RavenStack, a test build) answers the same 
     frame = query(manifest, warehouse, ["mrr", "logo_churn_rate"], ["metric_time__fiscal_year"])
 
 MetricFlow generates the SQL (the same SQL `mf query --explain` prints); DuckDB runs it.
+
+Some metrics are right at one time grain only (a month's stickiness is not a quarter's, and a quarter's
+customer retention is not built from its months'). They say so in `config.meta.grains`; this module refuses
+them at any other grain, or without a time grain, and names the metric that answers at the grain asked
+(`config.meta.grain_alternatives`). `python -m cs_warehouse.semantic_query` (`make query`) runs a query on the
+published serving copy with the dbt state it was built with, read-only.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,6 +65,56 @@ def manifest_catalogs(semantic_manifest: Path) -> set[str]:
     return {relation["database"] for relation in relations if relation.get("database")}
 
 
+TIME_GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
+
+
+class GrainNotOffered(ValueError):
+    """A metric was asked at a time grain it does not answer at."""
+
+
+def metric_grains(body: dict) -> dict[str, dict]:
+    """Metric name -> its `config.meta` for the metrics that list the grains they answer at."""
+    limited = {}
+    for metric in body.get("metrics", []):
+        meta = (metric.get("config") or {}).get("meta") or {}
+        if meta.get("grains"):
+            limited[metric["name"]] = meta
+    return limited
+
+
+def requested_grains(group_by: Sequence[str]) -> list[str]:
+    """The time grains a query groups by: `metric_time` (day), `metric_time__<grain>`, `<dim>__<grain>`."""
+    grains = []
+    for name in group_by:
+        if name == "metric_time":
+            grains.append("day")
+            continue
+        for grain in sorted(TIME_GRAINS, key=len, reverse=True):  # fiscal_quarter before quarter
+            if name.endswith(f"__{grain}"):
+                grains.append(grain)
+                break
+    return grains
+
+
+def check_grains(limited: dict[str, dict], metrics: Sequence[str], group_by: Sequence[str]) -> None:
+    """Raises GrainNotOffered, naming the metric, the grain asked and the metric to use instead."""
+    asked = requested_grains(group_by)
+    for metric in metrics:
+        meta = limited.get(metric)
+        if meta is None:
+            continue
+        offered = list(meta["grains"])
+        wrong = [grain for grain in asked if grain not in offered] or ([] if asked else ["all time"])
+        if not wrong:
+            continue
+        alternatives = meta.get("grain_alternatives") or {}
+        hint = "; ".join(f"per {grain}: {alternatives[grain]}" for grain in wrong if grain in alternatives)
+        raise GrainNotOffered(
+            f"metric {metric} answers per {' / '.join(offered)} only (group by metric_time__{offered[0]}); "
+            f"asked per {', '.join(wrong)}" + (f". Use {hint}" if hint else "")
+        )
+
+
 class SemanticLayer:
     """The metrics of one semantic manifest, queried on one warehouse file (read-only, opened per query)."""
 
@@ -70,7 +128,9 @@ class SemanticLayer:
             raise ValueError(f"{semantic_manifest}: expected relations in one DuckDB catalog, found {sorted(catalogs)}")
         (self.catalog,) = catalogs
         self.warehouse = warehouse
-        manifest = parse_manifest_from_dbt_generated_manifest(semantic_manifest.read_text(encoding="utf-8"))
+        text = semantic_manifest.read_text(encoding="utf-8")
+        self.grain_limited = metric_grains(json.loads(text))
+        manifest = parse_manifest_from_dbt_generated_manifest(text)
         self._engine = MetricFlowEngine(SemanticManifestLookup(manifest), _DuckDbDialect())
 
     def sql(
@@ -81,7 +141,9 @@ class SemanticLayer:
         order_by: Sequence[str] = (),
         limit: int | None = None,
     ) -> str:
-        """The SQL MetricFlow generates for the query (names as for `mf query`)."""
+        """The SQL MetricFlow generates for the query (names as for `mf query`); GrainNotOffered when a
+        metric is asked at a grain it does not answer at."""
+        check_grains(self.grain_limited, metrics, group_by)
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
         request = MetricFlowQueryRequest.create(
@@ -115,3 +177,66 @@ class SemanticLayer:
 def query(semantic_manifest: Path, warehouse: Path, metrics: Sequence[str], group_by: Sequence[str] = (), **options):
     """One query: `SemanticLayer(semantic_manifest, warehouse).query(metrics, group_by, ...)`."""
     return SemanticLayer(semantic_manifest, warehouse).query(metrics, group_by, **options)
+
+
+def format_frame(frame: pd.DataFrame, decimals: int = 4) -> str:
+    """A result as a plain table: days as dates, counts as integers, rates with `decimals`, no exponents."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            shown[column] = values.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = values.astype(float)
+            pattern = "{:,.0f}" if numbers.dropna().apply(float.is_integer).all() else f"{{:,.{decimals}f}}"
+            shown[column] = [("" if pd.isna(v) else pattern.format(v)) for v in numbers]
+    return shown.to_string(index=False)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cs_warehouse.publish import PUBLISHED_STATE_DIR
+    from cs_warehouse.settings import Settings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m cs_warehouse.semantic_query",
+        description="Query the semantic layer on the published serving copy (read-only).",
+    )
+    parser.add_argument("--metrics", required=True, help="comma-separated metric names")
+    parser.add_argument("--group-by", default="", help="comma-separated, e.g. metric_time__fiscal_quarter")
+    parser.add_argument("--where", action="append", default=[], help="a MetricFlow filter (repeatable)")
+    parser.add_argument("--order", default="", help="comma-separated; '-name' sorts descending")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--decimals", type=int, default=4)
+    parser.add_argument("--warehouse", type=Path, help="DuckDB file (default: the serving copy)")
+    parser.add_argument("--manifest", type=Path, help="semantic_manifest.json (default: the serving copy's state)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    warehouse = args.warehouse or settings.serving_path
+    manifest = args.manifest or settings.serving_path.parent / PUBLISHED_STATE_DIR / "semantic_manifest.json"
+    for path, what in ((warehouse, "warehouse"), (manifest, "semantic manifest")):
+        if not path.is_file():
+            print(
+                f"semantic_query: no {what} at {path} (run `make run` first, or pass --{what.split()[-1]})",
+                file=sys.stderr,
+            )
+            return 1
+    group_by = _names(args.group_by)
+    order = _names(args.order) or group_by
+    try:
+        frame = SemanticLayer(manifest, warehouse).query(
+            _names(args.metrics), group_by, where=args.where, order_by=order, limit=args.limit
+        )
+    except GrainNotOffered as exc:
+        print(f"semantic_query: {exc}", file=sys.stderr)
+        return 2
+    print(format_frame(frame, args.decimals))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -55,3 +55,25 @@ def test_a_metric_without_its_japanese_label_is_reported(tmp_path: Path) -> None
     path.write_text(json.dumps(manifest))
 
     assert label_issues(path) == ["metric new_one: config.meta.label_ja (Japanese label) is missing"]
+
+
+def test_grain_limits_name_known_grains_and_metrics(tmp_path: Path) -> None:
+    def metric(name: str, **meta) -> dict:
+        return {"name": name, "package_name": "cs_warehouse", "config": {"meta": {"label_ja": name, **meta}}}
+
+    manifest = {
+        "metadata": {"project_name": "cs_warehouse"},
+        "metrics": {
+            "a": metric("monthly", grains=["month"], grain_alternatives={"fiscal_year": "yearly"}),
+            "b": metric("yearly", grains=["fiscal_year"]),
+            "c": metric("typo", grains=["monthly"]),
+            "d": metric("dangling", grains=["month"], grain_alternatives={"fiscal_year": "nowhere"}),
+        },
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+
+    issues = label_issues(path)
+    assert len(issues) == 2
+    assert issues[0].startswith("metric typo: config.meta.grains must be a list of day, week")
+    assert issues[1] == "metric dangling: grain_alternatives fiscal_year: nowhere names no grain or no metric"
