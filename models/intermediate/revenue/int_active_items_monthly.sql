@@ -13,12 +13,7 @@ months as (
 ),
 
 fx_rates as (
-    select
-        currency_code,
-        valid_from_date,
-        lead(valid_from_date) over (partition by currency_code order by valid_from_date) as valid_to_date,
-        rate_to_reporting
-    from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rate_periods') }}
 ),
 
 active as (
@@ -40,14 +35,12 @@ active as (
     from items
     inner join months
         on
-            items.valid_from_date <= months.snapshot_date
-            and (items.valid_to_date is null or items.valid_to_date > months.snapshot_date)
+            {{ valid_on('items', 'months.snapshot_date') }}
             and months.month_start_date <= {{ as_of_date() }}
     left join fx_rates
         on
             items.currency_code = fx_rates.currency_code
-            and months.snapshot_date >= fx_rates.valid_from_date
-            and (fx_rates.valid_to_date is null or months.snapshot_date < fx_rates.valid_to_date)
+            and {{ valid_on('fx_rates', 'months.snapshot_date') }}
 )
 
 select * from active

@@ -15,12 +15,7 @@ items as (
 ),
 
 fx_rates as (
-    select
-        currency_code,
-        valid_from_date,
-        lead(valid_from_date) over (partition by currency_code order by valid_from_date) as valid_to_date,
-        rate_to_reporting
-    from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rate_periods') }}
 ),
 
 due as (
@@ -61,10 +56,8 @@ expiring_value as (
     inner join item_values
         on
             due.contract_id = item_values.contract_id
-            and due.paid_through_date >= item_values.valid_from_date
-            and (item_values.valid_to_date is null or due.paid_through_date < item_values.valid_to_date)
-            and due.paid_through_date >= item_values.fx_from_date
-            and (item_values.fx_to_date is null or due.paid_through_date < item_values.fx_to_date)
+            and {{ valid_on('item_values', 'due.paid_through_date') }}
+            and {{ valid_on('item_values', 'due.paid_through_date', 'fx_from_date', 'fx_to_date') }}
     group by due.contract_id
 ),
 

@@ -29,19 +29,8 @@ history_start as (
     from firsts
 ),
 
-versions as (
-    select distinct
-        milestone_version,
-        valid_from_date
-    from {{ ref('onboarding_milestones') }}
-),
-
 version_ranges as (
-    select
-        milestone_version,
-        valid_from_date,
-        lead(valid_from_date) over (order by valid_from_date) as valid_to_date
-    from versions
+    select * from {{ ref('int_usage_milestone_versions') }}
 ),
 
 accounts as (
@@ -54,11 +43,7 @@ accounts as (
     cross join history_start
     inner join version_ranges
         on
-            contract_starts.contract_start_date >= version_ranges.valid_from_date
-            and (
-                version_ranges.valid_to_date is null
-                or contract_starts.contract_start_date < version_ranges.valid_to_date
-            )
+            {{ valid_on('version_ranges', 'contract_starts.contract_start_date') }}
     where
         contract_starts.contract_start_date >= history_start.first_event_date
         and contract_starts.contract_start_date <= {{ as_of_date() }}

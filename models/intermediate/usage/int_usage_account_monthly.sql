@@ -117,8 +117,7 @@ seats as (
         on
             account_mrr.account_id = items.account_id
             and account_mrr.plan_id = items.plan_id
-            and months.snapshot_date >= items.valid_from_date
-            and (items.valid_to_date is null or months.snapshot_date < items.valid_to_date)
+            and {{ valid_on('items', 'months.snapshot_date') }}
     group by account_mrr.account_id, account_mrr.month_start_date
 ),
 

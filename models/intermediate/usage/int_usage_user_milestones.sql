@@ -42,19 +42,8 @@ history_start as (
     from firsts
 ),
 
-versions as (
-    select distinct
-        milestone_version,
-        valid_from_date
-    from milestones
-),
-
 version_ranges as (
-    select
-        milestone_version,
-        valid_from_date,
-        lead(valid_from_date) over (order by valid_from_date) as valid_to_date
-    from versions
+    select * from {{ ref('int_usage_milestone_versions') }}
 ),
 
 observed_users as (
@@ -69,11 +58,7 @@ observed_users as (
     cross join history_start
     inner join version_ranges
         on
-            users.registration_date >= version_ranges.valid_from_date
-            and (
-                version_ranges.valid_to_date is null
-                or users.registration_date < version_ranges.valid_to_date
-            )
+            {{ valid_on('version_ranges', 'users.registration_date') }}
     where
         users.registration_date >= history_start.first_event_date
         and users.registration_date <= history_start.as_of_date

@@ -12,12 +12,7 @@ months as (
 ),
 
 fx_rates as (
-    select
-        currency_code,
-        valid_from_date,
-        lead(valid_from_date) over (partition by currency_code order by valid_from_date) as valid_to_date,
-        rate_to_reporting
-    from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rate_periods') }}
 ),
 
 converted as (
@@ -32,8 +27,7 @@ converted as (
     left join fx_rates
         on
             opportunities.currency_code = fx_rates.currency_code
-            and opportunities.close_date >= fx_rates.valid_from_date
-            and (fx_rates.valid_to_date is null or opportunities.close_date < fx_rates.valid_to_date)
+            and {{ valid_on('fx_rates', 'opportunities.close_date') }}
 ),
 
 grouped as (
