@@ -18,28 +18,34 @@
     end
 {%- endmacro %}
 
-{#- Tenure band of an account, from whole months since its first paid month (docs/kpis.md
-    "churn_by_plan_tenure": 0-3, 4-6, 7-12, 13-24, 25+). Callers pass the tenure at the start of the month. -#}
-{% macro tenure_band(tenure_months) -%}
-    case
-        when {{ tenure_months }} is null then null
-        when {{ tenure_months }} <= 3 then '0-3'
-        when {{ tenure_months }} <= 6 then '4-6'
-        when {{ tenure_months }} <= 12 then '7-12'
-        when {{ tenure_months }} <= 24 then '13-24'
-        else '25+'
-    end
+{#- Tenure bands (docs/kpis.md "churn_by_plan_tenure"): each band's upper bound in whole months since the
+    first paid month, its label and its sort key; the last band is open-ended. -#}
+{% macro tenure_bands() -%}
+    {{ return([(3, '0-3'), (6, '4-6'), (12, '7-12'), (24, '13-24'), (none, '25+')]) }}
 {%- endmacro %}
 
-{#- Sort key of a tenure band, so BI can order the bands without parsing them. -#}
+{#- Tenure band of an account from whole months since its first paid month. Callers pass the tenure at the
+    start of the month. -#}
+{% macro tenure_band(tenure_months) -%}
+    {{ _tenure_case(tenure_months, 'label') }}
+{%- endmacro %}
+
+{#- Sort key of a tenure band (1 for the first), so BI can order the bands without parsing them. -#}
 {% macro tenure_band_order(tenure_months) -%}
+    {{ _tenure_case(tenure_months, 'order') }}
+{%- endmacro %}
+
+{% macro _tenure_case(tenure_months, what) -%}
     case
         when {{ tenure_months }} is null then null
-        when {{ tenure_months }} <= 3 then 1
-        when {{ tenure_months }} <= 6 then 2
-        when {{ tenure_months }} <= 12 then 3
-        when {{ tenure_months }} <= 24 then 4
-        else 5
+        {%- for upper, label in tenure_bands() %}
+        {%- set value = ("'" ~ label ~ "'") if what == 'label' else loop.index %}
+        {%- if upper is none %}
+        else {{ value }}
+        {%- else %}
+        when {{ tenure_months }} <= {{ upper }} then {{ value }}
+        {%- endif %}
+        {%- endfor %}
     end
 {%- endmacro %}
 

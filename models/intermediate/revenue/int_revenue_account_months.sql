@@ -1,4 +1,3 @@
-{{ check_revenue_settings() }}
 -- Account x month: MRR at both ends, the movement, and what the month's KPIs slice by, all as of the start
 -- of the month (plan, tenure band) unless named _end. The base of every revenue mart.
 

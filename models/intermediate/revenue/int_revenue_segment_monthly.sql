@@ -3,6 +3,25 @@
 -- mart_revenue_by_segment only select. Ratios are null for incomplete months (the running month):
 -- counts and amounts are kept so the running month can still be watched.
 
+{#- every rate of the month: name, numerator, denominator (null when the denominator is 0) -#}
+{%- set segment_rates = [
+    ('logo_churn_rate', 'monthly.churned_accounts', 'monthly.accounts_at_start'),
+    ('gross_revenue_churn_rate', 'monthly.churned_mrr + monthly.contraction_mrr', 'monthly.mrr_at_start'),
+    ('net_revenue_churn_rate',
+        'monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr', 'monthly.mrr_at_start'),
+    ('nrr_monthly',
+        'monthly.mrr_at_start + monthly.expansion_mrr - monthly.contraction_mrr - monthly.churned_mrr',
+        'monthly.mrr_at_start'),
+    ('grr_monthly', 'monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr',
+        'monthly.mrr_at_start'),
+    ('nrr_12m', 'twelve_month.mrr_now_12m', 'twelve_month.mrr_base_12m'),
+    ('grr_12m', 'twelve_month.mrr_retained_12m', 'twelve_month.mrr_base_12m'),
+    ('customer_retention_rate', 'monthly.retained_accounts', 'monthly.accounts_at_start'),
+    ('upsell_rate', 'monthly.upsell_accounts', 'monthly.accounts_at_start'),
+    ('cross_sell_rate', 'monthly.cross_sell_accounts', 'monthly.accounts_at_start'),
+    ('arpa', 'monthly.mrr', 'monthly.paying_accounts'),
+] %}
+
 with
 
 account_months as (
@@ -110,59 +129,11 @@ rates as (
         twelve_month.mrr_base_12m,
         twelve_month.mrr_now_12m,
         twelve_month.mrr_retained_12m,
-        case
-            when months.is_complete then
-                cast(monthly.churned_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
-        end as logo_churn_rate,
-        case
-            when months.is_complete then
-                cast(monthly.churned_mrr + monthly.contraction_mrr as {{ type_double() }})
-                / nullif(monthly.mrr_at_start, 0)
-        end as gross_revenue_churn_rate,
-        case
-            when months.is_complete then
-                cast(monthly.churned_mrr + monthly.contraction_mrr - monthly.expansion_mrr as {{ type_double() }})
-                / nullif(monthly.mrr_at_start, 0)
-        end as net_revenue_churn_rate,
-        case
-            when months.is_complete then
-                cast(
-                    monthly.mrr_at_start
-                    + monthly.expansion_mrr
-                    - monthly.contraction_mrr
-                    - monthly.churned_mrr as {{ type_double() }}
-                )
-                / nullif(monthly.mrr_at_start, 0)
-        end as nrr_monthly,
-        case
-            when months.is_complete then
-                cast(monthly.mrr_at_start - monthly.contraction_mrr - monthly.churned_mrr as {{ type_double() }})
-                / nullif(monthly.mrr_at_start, 0)
-        end as grr_monthly,
-        case
-            when months.is_complete then
-                cast(twelve_month.mrr_now_12m as {{ type_double() }}) / nullif(twelve_month.mrr_base_12m, 0)
-        end as nrr_12m,
-        case
-            when months.is_complete then
-                cast(twelve_month.mrr_retained_12m as {{ type_double() }}) / nullif(twelve_month.mrr_base_12m, 0)
-        end as grr_12m,
-        case
-            when months.is_complete then
-                cast(monthly.retained_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
-        end as customer_retention_rate,
-        case
-            when months.is_complete then
-                cast(monthly.upsell_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
-        end as upsell_rate,
-        case
-            when months.is_complete then
-                cast(monthly.cross_sell_accounts as {{ type_double() }}) / nullif(monthly.accounts_at_start, 0)
-        end as cross_sell_rate,
-        case
-            when months.is_complete then
-                cast(monthly.mrr as {{ type_double() }}) / nullif(monthly.paying_accounts, 0)
-        end as arpa
+        {% for name, numerator, denominator in segment_rates %}
+            case
+                when months.is_complete then {{ safe_ratio(numerator, denominator) }}
+            end as {{ name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from monthly
     inner join months on monthly.month_start_date = months.month_start_date
     left join twelve_month

@@ -56,7 +56,7 @@ select
     cast(cohort_mrr as decimal(18, 2)) as cohort_mrr,
     case when is_complete then cast(active_accounts as {{ type_double() }}) / cohort_accounts end as logo_retention,
     case
-        when is_complete then cast(cohort_mrr as {{ type_double() }}) / nullif(cohort_starting_mrr, 0)
+        when is_complete then {{ safe_ratio('cohort_mrr', 'cohort_starting_mrr') }}
     end as revenue_retention,
     case
         when is_complete then

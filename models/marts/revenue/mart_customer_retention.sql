@@ -110,8 +110,7 @@ select
     cast(coalesce(counted.retained_accounts, 0) as integer) as retained_accounts,
     case
         when periods.is_complete then
-            cast(counted.accounts_at_end - counted.new_accounts as {{ type_double() }})
-            / nullif(counted.accounts_at_start, 0)
+            {{ safe_ratio('counted.accounts_at_end - counted.new_accounts', 'counted.accounts_at_start') }}
     end as customer_retention_rate
 from periods
 left join counted

@@ -58,8 +58,7 @@ select
     cast(grouped.open_pipeline_mrr as decimal(18, 2)) as open_pipeline_mrr,
     case
         when months.is_complete then
-            cast(grouped.won_opportunities as {{ type_double() }})
-            / nullif(grouped.won_opportunities + grouped.lost_opportunities, 0)
+            {{ safe_ratio('grouped.won_opportunities', 'grouped.won_opportunities + grouped.lost_opportunities') }}
     end as win_rate
 from grouped
 inner join months on grouped.close_month = months.month_start_date

@@ -39,7 +39,7 @@ select
     end as renewal_rate_logo,
     case
         when months.is_complete and grouped.contracts_undecided = 0
-            then cast(grouped.renewed_mrr as {{ type_double() }}) / nullif(grouped.expiring_mrr, 0)
+            then {{ safe_ratio('grouped.renewed_mrr', 'grouped.expiring_mrr') }}
     end as renewal_rate_amount
 from grouped
 inner join months on grouped.due_month = months.month_start_date
