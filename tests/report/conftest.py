@@ -177,12 +177,14 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "customer_360",
-        "account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts, is_paying_customer",
+        "account_id, account_name, owner_csm_user_id, owner_csm_name, health_score, health_band, arr, open_alerts, "
+        "is_paying_customer",
         [
             (
                 a,
                 f"株式会社サンプル{n}",
                 f"CSM {n % 4}",
+                ("佐藤 花子", "鈴木 一郎", "高橋 美咲", None)[n % 4],
                 latest[a][0],
                 latest[a][1],
                 rng.uniform(1e6, 3e7),

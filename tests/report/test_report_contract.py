@@ -36,12 +36,12 @@ def manifest() -> dict:
 
 @pytest.fixture(scope="module")
 def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Both pages from a copy where at-risk account A000 has a name and CSM id written to break out of HTML."""
+    """Both pages from a copy where at-risk account A000 has a name and CSM name written to break out of HTML."""
     root = tmp_path_factory.mktemp("hostile")
     serving = _serving(root, health=True)
     with duckdb.connect(str(serving)) as con:
         con.execute(
-            "update marts.customer_360 set account_name = ?, owner_csm_user_id = ? where account_id = 'A000'",
+            "update marts.customer_360 set account_name = ?, owner_csm_name = ? where account_id = 'A000'",
             [HOSTILE_NAME, HOSTILE_CSM],
         )
     pages = build_kpi_report(serving, root / "reports", manifest_path=MANIFEST).pages
@@ -97,9 +97,9 @@ def test_labels_come_from_the_models_yml(tmp_path: Path, manifest: dict) -> None
 
 def test_the_at_risk_table_is_headed_by_the_labels_of_its_columns(hostile_pages: dict[str, str]) -> None:
     # label_ja of customer_360 and mart_churn_risk_alerts; English from the column names
-    headers = ("顧客名", "担当CSM", "ヘルススコア", "ヘルス区分", "ARR", "アラート種別")
+    headers = ("顧客名", "担当CSM名", "ヘルススコア", "ヘルス区分", "ARR", "アラート種別")
     assert "".join(f"<th>{h}</th>" for h in headers) in hostile_pages["ja"]
-    assert "<th>Account name</th><th>Owner CSM user ID</th>" in hostile_pages["en"]
+    assert "<th>Account name</th><th>Owner CSM name</th>" in hostile_pages["en"]
 
 
 def test_a_hostile_account_name_is_escaped(hostile_pages: dict[str, str]) -> None:

@@ -239,36 +239,52 @@ accounts as (
         account_id,
         owner_user_id
     from {{ ref('stg_crm__accounts') }}
+),
+
+users as (
+    select
+        user_id,
+        user_name
+    from {{ ref('stg_crm__users') }}
+),
+
+owned as (
+    select
+        episodes.*,
+        -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
+        coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
+    from episodes
+    left join assignments
+        on
+            episodes.account_id = assignments.account_id
+            and episodes.last_detected_date >= assignments.start_date
+            and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
+    left join accounts on episodes.account_id = accounts.account_id
 )
 
 select
     {{ dbt.hash(dbt.concat([
-        'episodes.account_id', "'|'", 'episodes.alert_type', "'|'",
-        dbt.cast('episodes.first_detected_date', dbt.type_string())
+        'owned.account_id', "'|'", 'owned.alert_type', "'|'",
+        dbt.cast('owned.first_detected_date', dbt.type_string())
     ])) }} as alert_id,
-    episodes.account_id,
-    episodes.alert_type,
-    episodes.severity,
-    episodes.was_ever_critical,
-    episodes.first_detected_date,
-    episodes.last_detected_date,
-    cast(episodes.detected_days as integer) as detected_days,
-    case when episodes.last_detected_date = evaluated.last_evaluated_date then 'open' else 'closed' end as status,
+    owned.account_id,
+    owned.alert_type,
+    owned.severity,
+    owned.was_ever_critical,
+    owned.first_detected_date,
+    owned.last_detected_date,
+    cast(owned.detected_days as integer) as detected_days,
+    case when owned.last_detected_date = evaluated.last_evaluated_date then 'open' else 'closed' end as status,
     case
-        when episodes.last_detected_date < evaluated.last_evaluated_date
-            then cast({{ dbt.dateadd('day', 1, 'episodes.last_detected_date') }} as date)
+        when owned.last_detected_date < evaluated.last_evaluated_date
+            then cast({{ dbt.dateadd('day', 1, 'owned.last_detected_date') }} as date)
     end as closed_date,
-    episodes.evidence_metric,
-    cast(episodes.evidence_value as {{ type_double() }}) as evidence_value,
-    cast(episodes.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
-    episodes.evidence_threshold,
-    -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
-    coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
-from episodes
+    owned.evidence_metric,
+    cast(owned.evidence_value as {{ type_double() }}) as evidence_value,
+    cast(owned.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
+    owned.evidence_threshold,
+    owned.owner_csm_user_id,
+    users.user_name as owner_csm_name
+from owned
 cross join evaluated
-left join assignments
-    on
-        episodes.account_id = assignments.account_id
-        and episodes.last_detected_date >= assignments.start_date
-        and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
-left join accounts on episodes.account_id = accounts.account_id
+left join users on owned.owner_csm_user_id = users.user_id

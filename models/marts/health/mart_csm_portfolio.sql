@@ -33,6 +33,13 @@ accounts as (
     from {{ ref('stg_crm__accounts') }}
 ),
 
+users as (
+    select
+        user_id,
+        user_name
+    from {{ ref('stg_crm__users') }}
+),
+
 owned as (
     select
         account_months.*,
@@ -97,6 +104,7 @@ portfolio as (
 
 select
     portfolio.csm_user_id,
+    users.user_name as csm_name,
     portfolio.month_start_date as month,
     months.fiscal_year,
     months.fiscal_quarter,
@@ -113,3 +121,4 @@ select
     cast(12 * portfolio.expansion_mrr as decimal(18, 2)) as expanded_arr
 from portfolio
 inner join months on portfolio.month_start_date = months.month_start_date
+left join users on portfolio.csm_user_id = users.user_id

@@ -49,8 +49,8 @@ READS: dict[str, tuple[str, ...]] = {
     "mart_kpi_targets": ("kpi_key", "month", "target_value", "actual_value", "status"),
     "mart_health_score_daily": ("score_date", "health_band"),
     "customer_360": (
-        "account_id", "account_name", "owner_csm_user_id", "health_score", "health_band", "arr", "open_alerts",
-        "is_paying_customer",
+        "account_id", "account_name", "owner_csm_user_id", "owner_csm_name", "health_score", "health_band", "arr",
+        "open_alerts", "is_paying_customer",
     ),
     "mart_churn_risk_alerts": ("account_id", "alert_type", "severity", "status"),
 }  # fmt: skip
@@ -261,7 +261,8 @@ def load_at_risk(con: duckdb.DuckDBPyConnection, limit: int = 25) -> list[dict[s
     rows = _rows(
         con,
         f"""
-        select account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts
+        select account_id, account_name, owner_csm_user_id, owner_csm_name, health_score, health_band, arr,
+            open_alerts
         from {SCHEMA}.customer_360
         where is_paying_customer and (health_band = 'red' or open_alerts > 0)
         order by health_band = 'red' desc, arr desc nulls last, account_id

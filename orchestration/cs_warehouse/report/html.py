@@ -56,7 +56,7 @@ TILES = (
 # The at-risk table's columns: (mart, column) whose yml label heads it.
 AT_RISK_HEADERS = (
     ("customer_360", "account_name"),
-    ("customer_360", "owner_csm_user_id"),
+    ("customer_360", "owner_csm_name"),
     ("customer_360", "health_score"),
     ("customer_360", "health_band"),
     ("customer_360", "arr"),
@@ -289,7 +289,7 @@ def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": row["account_name"] or row["account_id"],
-                "owner": row["owner_csm_user_id"] or "–",
+                "owner": row["owner_csm_name"] or row["owner_csm_user_id"] or "–",
                 "score": fmt_int(score),
                 "score_sort": score if score is not None else -1,
                 "band": band or "",
