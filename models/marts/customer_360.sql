@@ -121,7 +121,7 @@ open_alerts as (
         sum(case when severity = 'critical' then 1 else 0 end) as open_critical_alerts,
         {{ dbt.listagg('alert_type', "', '", 'order by alert_type') }} as open_alert_types
     from {{ ref('mart_churn_risk_alerts') }}
-    where status = 'open'
+    where is_actionable
     group by account_id
 ),
 

@@ -162,14 +162,16 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_churn_risk_alerts",
-        "alert_id, account_id, alert_type, severity, status",
+        "alert_id, account_id, alert_type, severity, status, is_enabled, is_actionable",
         [
-            (f"AL{i}", a, kind, sev, "open")
-            for i, (a, kind, sev) in enumerate(
+            (f"AL{i}", a, kind, sev, "open", enabled, enabled)
+            for i, (a, kind, sev, enabled) in enumerate(
                 [
-                    (accounts[0], "usage_drop", "critical"),
-                    (accounts[0], "new_detractor", "warning"),
-                    (accounts[3], "low_seat_utilisation", "warning"),
+                    (accounts[0], "usage_drop", "critical", True),
+                    (accounts[0], "new_detractor", "warning", True),
+                    (accounts[3], "low_seat_utilisation", "warning", True),
+                    # open, of a type switched off in alert_type_policy: computed, never shown
+                    (accounts[3], "urgent_ticket_overdue", "critical", False),
                 ]
             )
         ],
