@@ -18,7 +18,7 @@ from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.publish import keep_built_dbt_state
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
+from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, duckdb_memory_limit, profile_output
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -148,7 +148,8 @@ def last_data_day(settings: Settings) -> dt.date | None:
         return None
     zone = ZoneInfo(settings.reporting_timezone)
     days: list[dt.date] = []
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    config = {"memory_limit": duckdb_memory_limit()}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True, config=config) as con:
         for sql in (
             'select max("timestamp") from raw.product_events',
             "select max(usage_date) from raw.product_usage_daily",
