@@ -1,13 +1,15 @@
 {#- Calendar helpers shared by every model that reports by day, month or fiscal period. -#}
 
-{#- The reporting day: var `as_of_date`, else today in the reporting time zone (resolved at compile time
-    so that one run reports one consistent day). -#}
+{#- The reporting day: var `as_of_date`, else the last complete day, yesterday in the reporting time zone
+    (resolved at compile time so that one run reports one consistent day). The nightly always sets the var
+    (defs/dbt.py reporting_day: yesterday, or the last day with data when that is earlier). -#}
 {% macro as_of_date() -%}
     {%- set configured = var('as_of_date', none) -%}
     {%- if configured -%}
         {%- set day = modules.datetime.date.fromisoformat(configured | string) -%}
     {%- else -%}
-        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('reporting_timezone'))).date() -%}
+        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('reporting_timezone'))).date()
+            - modules.datetime.timedelta(days=1) -%}
     {%- endif -%}
     cast('{{ day.isoformat() }}' as date)
 {%- endmacro %}
@@ -19,7 +21,8 @@
     {%- if configured -%}
         {%- set day = modules.datetime.date.fromisoformat(configured | string) -%}
     {%- else -%}
-        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('reporting_timezone'))).date() -%}
+        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('reporting_timezone'))).date()
+            - modules.datetime.timedelta(days=1) -%}
     {%- endif -%}
     {%- set next_year = day.year + (1 if day.month == 12 else 0) -%}
     {%- set next_month = 1 if day.month == 12 else day.month + 1 -%}

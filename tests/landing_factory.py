@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CSV_FILES = {
-    "users.csv": """Id,Name,Email,UserRole,IsActive,CreatedDate
-U001,佐藤 花子,sato@example.jp,csm,true,2024-01-05T09:00:00+09:00
-U002,鈴木 一郎,suzuki@example.jp,cs_manager,true,2024-01-05T09:00:00+09:00
+    "users.csv": """Id,Name,Email,UserRole,IsActive,CreatedDate,Team,ManagerId
+U001,佐藤 花子,sato@example.jp,csm,true,2024-01-05T09:00:00+09:00,カスタマーサクセス1課,U002
+U002,鈴木 一郎,suzuki@example.jp,cs_manager,true,2024-01-05T09:00:00+09:00,カスタマーサクセス1課,
 """,
     "accounts.csv": """Id,Name,ParentId,Industry,BillingState,NumberOfEmployees,Segment__c,OwnerId,CreatedDate
 A001,株式会社サンプル,,製造,東京都,120,mid_market,U001,2024-02-01T10:00:00+09:00

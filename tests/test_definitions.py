@@ -28,17 +28,6 @@ def test_definitions_load_with_the_nightly_job_and_its_schedule() -> None:
     assert ("raw/accounts", "rows_reconcile") in checks
 
 
-def test_the_nightly_builds_the_configured_reporting_day(monkeypatch) -> None:
-    from cs_warehouse.defs.dbt import nightly_build_args
-    from cs_warehouse.settings import Settings
-
-    monkeypatch.delenv("CSW_AS_OF_DATE", raising=False)
-    assert "--vars" not in nightly_build_args(Settings.from_env())
-    monkeypatch.setenv("CSW_AS_OF_DATE", "2026-03-31")
-    args = nightly_build_args(Settings.from_env())
-    assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31"}'
-
-
 def test_dbt_project_preparation_finds_the_virtualenv_dbt_without_it_on_path(monkeypatch, tmp_path) -> None:
     """`make dev` with no activated virtualenv: dagster-dbt's `dbt parse` looks dbt up on PATH only."""
     import os

@@ -1,7 +1,7 @@
 -- 顧客360 (docs/kpis.md "customer_360", a public table): one row per CRM account, the single place a CSM
 -- looks. Revenue is the latest month of mart_mrr_movements (the as-of month), so that ARR here reconciles
 -- with the revenue marts; health is the account's latest scored day; activity, tickets and alerts are as
--- of the as-of day. No personal data: people appear only as CRM user ids.
+-- of the as-of day. No customer personal data; the owning CSM appears by CRM user id and name.
 
 with
 
@@ -101,6 +101,13 @@ renewals as (
     group by account_id
 ),
 
+users as (
+    select
+        user_id,
+        user_name
+    from {{ ref('stg_crm__users') }}
+),
+
 pending_cancellations as (
     select distinct account_id
     from {{ ref('stg_crm__contracts') }}
@@ -114,7 +121,7 @@ open_alerts as (
         sum(case when severity = 'critical' then 1 else 0 end) as open_critical_alerts,
         {{ dbt.listagg('alert_type', "', '", 'order by alert_type') }} as open_alert_types
     from {{ ref('mart_churn_risk_alerts') }}
-    where status = 'open'
+    where is_actionable
     group by account_id
 ),
 
@@ -145,6 +152,7 @@ select
     revenue.plan_name,
     revenue.plan_tier,
     coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id,
+    users.user_name as owner_csm_name,
     tiers.touch_tier,
 
     -- revenue (the latest month of mart_mrr_movements)
@@ -197,6 +205,7 @@ left join revenue on accounts.account_id = revenue.account_id
 left join first_paid on accounts.account_id = first_paid.account_id
 left join tiers on accounts.account_id = tiers.account_id
 left join assignments on accounts.account_id = assignments.account_id
+left join users on coalesce(assignments.csm_user_id, accounts.owner_user_id) = users.user_id
 left join latest_scores
     on
         accounts.account_id = latest_scores.account_id

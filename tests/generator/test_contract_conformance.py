@@ -76,6 +76,21 @@ def test_csm_owner_is_the_current_assignment(clean_dir: Path) -> None:
     assert len(current) == len(accounts)
 
 
+def test_every_csm_reports_to_a_cs_manager_and_shares_their_team(clean_dir: Path) -> None:
+    _, users = read_csv(clean_dir, "users")
+    by_id = {u["Id"]: u for u in users}
+    csms = [u for u in users if u["UserRole"] == "csm"]
+    assert csms
+    for csm in csms:
+        manager = by_id[csm["ManagerId"]]
+        assert manager["UserRole"] == "cs_manager"
+        assert csm["Team"] == manager["Team"] != ""
+    # managers head teams of their own; nobody manages a manager
+    teams = [u["Team"] for u in users if u["UserRole"] == "cs_manager"]
+    assert len(set(teams)) == len(teams)
+    assert all(u["ManagerId"] == "" for u in users if u["UserRole"] != "csm")
+
+
 def test_contract_dates_are_consistent(clean_dir: Path) -> None:
     _, contracts = read_csv(clean_dir, "contracts")
     by_id = {c["Id"]: c for c in contracts}

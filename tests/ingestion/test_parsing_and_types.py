@@ -200,6 +200,8 @@ def users_parquet(landing: Path, is_active: pa.Array, name: pa.Array | None = No
             "UserRole": ["csm"] * n,
             "IsActive": is_active,
             "CreatedDate": pa.array([dt.datetime(2024, 1, 5, tzinfo=dt.UTC)] * n, pa.timestamp("us", tz="UTC")),
+            "Team": pa.array([None] * n, pa.string()),
+            "ManagerId": pa.array([None] * n, pa.string()),
         }
     )
     pq.write_table(table, replace_export(landing, "users", "users.parquet"))

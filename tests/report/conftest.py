@@ -162,14 +162,16 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_churn_risk_alerts",
-        "alert_id, account_id, alert_type, severity, status",
+        "alert_id, account_id, alert_type, severity, status, is_enabled, is_actionable",
         [
-            (f"AL{i}", a, kind, sev, "open")
-            for i, (a, kind, sev) in enumerate(
+            (f"AL{i}", a, kind, sev, "open", enabled, enabled)
+            for i, (a, kind, sev, enabled) in enumerate(
                 [
-                    (accounts[0], "usage_drop", "critical"),
-                    (accounts[0], "new_detractor", "warning"),
-                    (accounts[3], "low_seat_utilisation", "warning"),
+                    (accounts[0], "usage_drop", "critical", True),
+                    (accounts[0], "new_detractor", "warning", True),
+                    (accounts[3], "low_seat_utilisation", "warning", True),
+                    # open, of a type switched off in alert_type_policy: computed, never shown
+                    (accounts[3], "urgent_ticket_overdue", "critical", False),
                 ]
             )
         ],
@@ -177,12 +179,14 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "customer_360",
-        "account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts, is_paying_customer",
+        "account_id, account_name, owner_csm_user_id, owner_csm_name, health_score, health_band, arr, open_alerts, "
+        "is_paying_customer",
         [
             (
                 a,
                 f"株式会社サンプル{n}",
                 f"CSM {n % 4}",
+                ("佐藤 花子", "鈴木 一郎", "高橋 美咲", None)[n % 4],
                 latest[a][0],
                 latest[a][1],
                 rng.uniform(1e6, 3e7),

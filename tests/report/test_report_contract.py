@@ -36,12 +36,12 @@ def manifest() -> dict:
 
 @pytest.fixture(scope="module")
 def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Both pages from a copy where at-risk account A000 has a name and CSM id written to break out of HTML."""
+    """Both pages from a copy where at-risk account A000 has a name and CSM name written to break out of HTML."""
     root = tmp_path_factory.mktemp("hostile")
     serving = _serving(root, health=True)
     with duckdb.connect(str(serving)) as con:
         con.execute(
-            "update marts.customer_360 set account_name = ?, owner_csm_user_id = ? where account_id = 'A000'",
+            "update marts.customer_360 set account_name = ?, owner_csm_name = ? where account_id = 'A000'",
             [HOSTILE_NAME, HOSTILE_CSM],
         )
     pages = build_kpi_report(serving, root / "reports", manifest_path=MANIFEST).pages
@@ -97,9 +97,9 @@ def test_labels_come_from_the_models_yml(tmp_path: Path, manifest: dict) -> None
 
 def test_the_at_risk_table_is_headed_by_the_labels_of_its_columns(hostile_pages: dict[str, str]) -> None:
     # label_ja of customer_360 and mart_churn_risk_alerts; English from the column names
-    headers = ("顧客名", "担当CSM", "ヘルススコア", "ヘルス区分", "ARR", "アラート種別")
+    headers = ("顧客名", "担当CSM名", "ヘルススコア", "ヘルス区分", "ARR", "アラート種別")
     assert "".join(f"<th>{h}</th>" for h in headers) in hostile_pages["ja"]
-    assert "<th>Account name</th><th>Owner CSM user ID</th>" in hostile_pages["en"]
+    assert "<th>Account name</th><th>Owner CSM name</th>" in hostile_pages["en"]
 
 
 def test_a_hostile_account_name_is_escaped(hostile_pages: dict[str, str]) -> None:
@@ -190,3 +190,34 @@ def test_onboarding_milestones_are_named_as_in_their_seed(hostile_pages: dict[st
         funnel = funnel[: funnel.index("</svg>")]
         assert f">{name}</text>" in funnel
         assert "first_key_action" not in funnel
+
+
+def _at_risk_card(page: str) -> str:
+    card = page[page.index('id="at-risk-count"') :]
+    return card[: card.index("</table>")]
+
+
+def test_the_at_risk_list_says_how_many_it_shows_of_how_many(tmp_path: Path) -> None:
+    serving = _serving(tmp_path, health=True)
+    # 30 paying accounts in the red band (A000-A029), the other ten green without alerts: 30 at risk, 25 shown
+    _alter(
+        serving,
+        "update marts.customer_360 set health_band = case when account_id < 'A030' then 'red' else 'green' end, "
+        "open_alerts = case when account_id < 'A030' then open_alerts else 0 end",
+    )
+    pages = build_kpi_report(serving, tmp_path / "reports", manifest_path=MANIFEST).pages
+    ja, en = (_at_risk_card(pages[lang].read_text(encoding="utf-8")) for lang in ("ja", "en"))
+    assert "全30件中 上位25件を表示" in ja and ja.count("<tr>") == 25 + 1  # the header row
+    assert "Showing 25 of 30 accounts" in en
+
+
+def test_an_uncut_at_risk_list_gives_its_count_and_disabled_alert_types_stay_out(tmp_path: Path) -> None:
+    serving = _serving(tmp_path, health=True)
+    # nobody red; alerts open on A000 (two) and A003 (one actionable, one of a disabled type)
+    _alter(serving, "update marts.customer_360 set health_band = 'green'")
+    pages = build_kpi_report(serving, tmp_path / "reports", manifest_path=MANIFEST).pages
+    ja, en = (_at_risk_card(pages[lang].read_text(encoding="utf-8")) for lang in ("ja", "en"))
+    assert ja.startswith('id="at-risk-count">2件</p>') and ja.count("<tr>") == 2 + 1
+    assert "2 accounts" in en and "Showing" not in en
+    assert value_label("alert", "low_seat_utilisation", "ja") in ja
+    assert value_label("alert", "urgent_ticket_overdue", "ja") not in ja

@@ -4,6 +4,12 @@
 -- so the table is a pure function of the daily history and a rebuild gives the same rows. Only the
 -- episode that reaches the latest day can be open: one open alert per account and type.
 --
+-- An open alert of a type enabled in seed alert_type_policy is actionable (the types that do not foretell
+-- churn better than the base rate, mart_alert_type_backtest, are off; their rows stay, is_enabled false).
+-- Each CSM's accounts with actionable alerts are ranked by ARR at risk (the account's ARR in the latest
+-- month), and the alerts of the first alert_daily_cap_per_csm accounts are the CSM's list for the day
+-- (is_within_daily_cap).
+--
 -- Comparisons with an earlier day (the week before, the month before) and each episode's last day are
 -- window functions over the account's days rather than joins of the daily table with itself, so every
 -- engine reads it in one sorted pass (PostgreSQL would otherwise plan nested loops over millions of rows).
@@ -239,36 +245,101 @@ accounts as (
         account_id,
         owner_user_id
     from {{ ref('stg_crm__accounts') }}
+),
+
+users as (
+    select
+        user_id,
+        user_name
+    from {{ ref('stg_crm__users') }}
+),
+
+policy as (
+    select
+        alert_type,
+        is_enabled
+    from {{ ref('alert_type_policy') }}
+),
+
+-- ARR at risk: the account's ARR in the latest month of mart_mrr_movements (customer_360.arr)
+latest_arr as (
+    select
+        movements.account_id,
+        12 * movements.mrr_end as arr
+    from {{ ref('mart_mrr_movements') }} as movements
+    where movements.month = (select max(latest.month) from {{ ref('mart_mrr_movements') }} as latest)
+),
+
+owned as (
+    select
+        episodes.*,
+        -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
+        coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
+    from episodes
+    left join assignments
+        on
+            episodes.account_id = assignments.account_id
+            and episodes.last_detected_date >= assignments.start_date
+            and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
+    left join accounts on episodes.account_id = accounts.account_id
+),
+
+judged as (
+    select
+        owned.*,
+        evaluated.last_evaluated_date,
+        owned.last_detected_date = evaluated.last_evaluated_date as is_open,
+        -- a type missing from the policy seed is enabled
+        coalesce(policy.is_enabled, true) as is_enabled,
+        coalesce(latest_arr.arr, 0) as arr_at_risk
+    from owned
+    cross join evaluated
+    left join policy on owned.alert_type = policy.alert_type
+    left join latest_arr on owned.account_id = latest_arr.account_id
+),
+
+-- the accounts with actionable alerts (open, of an enabled type) of each CSM by ARR at risk: every alert of
+-- an account shares its rank, so the daily cap counts accounts, the unit a CSM acts on
+ranked as (
+    select
+        judged.*,
+        case
+            when judged.is_open and judged.is_enabled
+                then dense_rank() over (
+                    partition by judged.owner_csm_user_id, judged.is_open and judged.is_enabled
+                    order by judged.arr_at_risk desc, judged.account_id
+                )
+        end as priority_rank
+    from judged
 )
 
 select
     {{ dbt.hash(dbt.concat([
-        'episodes.account_id', "'|'", 'episodes.alert_type', "'|'",
-        dbt.cast('episodes.first_detected_date', dbt.type_string())
+        'ranked.account_id', "'|'", 'ranked.alert_type', "'|'",
+        dbt.cast('ranked.first_detected_date', dbt.type_string())
     ])) }} as alert_id,
-    episodes.account_id,
-    episodes.alert_type,
-    episodes.severity,
-    episodes.was_ever_critical,
-    episodes.first_detected_date,
-    episodes.last_detected_date,
-    cast(episodes.detected_days as integer) as detected_days,
-    case when episodes.last_detected_date = evaluated.last_evaluated_date then 'open' else 'closed' end as status,
+    ranked.account_id,
+    ranked.alert_type,
+    ranked.severity,
+    ranked.was_ever_critical,
+    ranked.first_detected_date,
+    ranked.last_detected_date,
+    cast(ranked.detected_days as integer) as detected_days,
+    case when ranked.is_open then 'open' else 'closed' end as status,
     case
-        when episodes.last_detected_date < evaluated.last_evaluated_date
-            then cast({{ dbt.dateadd('day', 1, 'episodes.last_detected_date') }} as date)
+        when not ranked.is_open
+            then cast({{ dbt.dateadd('day', 1, 'ranked.last_detected_date') }} as date)
     end as closed_date,
-    episodes.evidence_metric,
-    cast(episodes.evidence_value as {{ type_double() }}) as evidence_value,
-    cast(episodes.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
-    episodes.evidence_threshold,
-    -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
-    coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
-from episodes
-cross join evaluated
-left join assignments
-    on
-        episodes.account_id = assignments.account_id
-        and episodes.last_detected_date >= assignments.start_date
-        and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
-left join accounts on episodes.account_id = accounts.account_id
+    ranked.evidence_metric,
+    cast(ranked.evidence_value as {{ type_double() }}) as evidence_value,
+    cast(ranked.evidence_compared_to as {{ type_double() }}) as evidence_compared_to,
+    ranked.evidence_threshold,
+    ranked.owner_csm_user_id,
+    users.user_name as owner_csm_name,
+    ranked.is_enabled,
+    ranked.is_open and ranked.is_enabled as is_actionable,
+    cast(ranked.arr_at_risk as decimal(18, 2)) as arr_at_risk,
+    cast(ranked.priority_rank as integer) as priority_rank,
+    coalesce(ranked.priority_rank <= {{ var('alert_daily_cap_per_csm') }}, false) as is_within_daily_cap
+from ranked
+left join users on ranked.owner_csm_user_id = users.user_id

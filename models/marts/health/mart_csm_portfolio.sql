@@ -1,7 +1,8 @@
 -- CSMポートフォリオ (docs/kpis.md "csm_portfolio"): per CSM and month, the accounts the CSM owned at the end
 -- of the month (assignment history; the CRM owner when no assignment covers that day): paying accounts and
 -- their ARR, average health and red accounts on the month's snapshot day, alerts open that day, and the ARR
--- churned and expanded in the month. A CSM keeps the churn of an account they owned at month end.
+-- churned and expanded in the month. Alerts count when their type is enabled (seed alert_type_policy). A
+-- CSM keeps the churn of an account they owned at month end.
 
 with
 
@@ -31,6 +32,13 @@ accounts as (
         account_id,
         owner_user_id
     from {{ ref('stg_crm__accounts') }}
+),
+
+users as (
+    select
+        user_id,
+        user_name
+    from {{ ref('stg_crm__users') }}
 ),
 
 owned as (
@@ -66,6 +74,7 @@ alerts_open as (
         on
             owned.account_id = alerts.account_id
             and owned.snapshot_date between alerts.first_detected_date and alerts.last_detected_date
+            and alerts.is_enabled
     group by owned.account_id, owned.month_start_date
 ),
 
@@ -97,6 +106,7 @@ portfolio as (
 
 select
     portfolio.csm_user_id,
+    users.user_name as csm_name,
     portfolio.month_start_date as month,
     months.fiscal_year,
     months.fiscal_quarter,
@@ -113,3 +123,4 @@ select
     cast(12 * portfolio.expansion_mrr as decimal(18, 2)) as expanded_arr
 from portfolio
 inner join months on portfolio.month_start_date = months.month_start_date
+left join users on portfolio.csm_user_id = users.user_id

@@ -11,13 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.publish import keep_built_dbt_state
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
+from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, duckdb_memory_limit, profile_output
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -124,21 +125,52 @@ def build_plan(settings: Settings, manifest: dict) -> tuple[dict | None, build_s
     return state, build_state.plan(previous, state, manifest, force_full=scope.full_checks_forced())
 
 
-def reporting_day(settings: Settings) -> dt.date:
-    """dbt's as_of_date tonight: CSW_AS_OF_DATE, else today in the reporting time zone."""
+def reporting_day(settings: Settings, today: dt.date | None = None) -> dt.date:
+    """dbt's as_of_date tonight: CSW_AS_OF_DATE, else the last complete day: yesterday in the reporting time
+    zone (today's events are still arriving), or the last day the warehouse has product data for when that is
+    earlier (an export that stopped, a landing folder from the past)."""
     if settings.quality_as_of_date:
         return dt.date.fromisoformat(settings.quality_as_of_date)
-    return dt.datetime.now(ZoneInfo(settings.reporting_timezone)).date()
+    today = today or dt.datetime.now(ZoneInfo(settings.reporting_timezone)).date()
+    return default_reporting_day(today, last_data_day(settings))
+
+
+def default_reporting_day(today: dt.date, last_data: dt.date | None) -> dt.date:
+    """The last complete day: yesterday, or `last_data` (the last day with data) when that is earlier."""
+    yesterday = today - dt.timedelta(days=1)
+    return yesterday if last_data is None else min(yesterday, last_data)
+
+
+def last_data_day(settings: Settings) -> dt.date | None:
+    """The last day in the reporting time zone with product events (or daily usage rows) in the warehouse's
+    raw schema; None when there are none, or where the raw schema is not this process's DuckDB file."""
+    if profile_output(settings.dbt_target).get("type") != "duckdb" or not settings.warehouse_path.exists():
+        return None
+    zone = ZoneInfo(settings.reporting_timezone)
+    days: list[dt.date] = []
+    config = {"memory_limit": duckdb_memory_limit()}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True, config=config) as con:
+        for sql in (
+            'select max("timestamp") from raw.product_events',
+            "select max(usage_date) from raw.product_usage_daily",
+        ):
+            try:
+                row = con.execute(sql).fetchone()
+            except duckdb.CatalogException:  # the table was never created: nothing of that kind loaded
+                continue
+            value = row[0] if row else None
+            if isinstance(value, dt.datetime):
+                days.append(value.astimezone(zone).date())
+            elif isinstance(value, dt.date):
+                days.append(value)
+    return max(days, default=None)
 
 
 def nightly_build_args(settings: Settings) -> list[str]:
-    """The nightly's dbt command. With CSW_AS_OF_DATE set, dbt's `as_of_date` is that day (the reporting day
-    the freshness checks use too), so a night that runs past midnight, or a re-run the next day, computes the
-    same day's KPIs; unset, dbt takes today in the reporting time zone."""
-    if settings.quality_as_of_date is None:
-        return list(NIGHTLY_BUILD_ARGS)
-    as_of = dt.date.fromisoformat(settings.quality_as_of_date).isoformat()
-    return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps({"as_of_date": as_of})]
+    """The nightly's dbt command, with dbt's `as_of_date` set to the reporting day (reporting_day): the
+    freshness checks use the same day, and a night that runs past midnight, or a re-run the next day with
+    CSW_AS_OF_DATE, computes the same day's KPIs."""
+    return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps({"as_of_date": reporting_day(settings).isoformat()})]
 
 
 def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:

@@ -57,6 +57,10 @@ def _ts_cap(ts: datetime, end: date) -> datetime:
     return min(ts, last)
 
 
+# The team of staff outside Customer Success (a cs_manager heads a CS team of their own).
+_STAFF_TEAMS = {"account_executive": "営業部", "support_agent": "サポート部"}
+
+
 def staff_rows(
     rng: np.random.Generator, names: NameSource, n_accounts: int, window_start: date, ids: IdFactory
 ) -> Staff:
@@ -68,12 +72,18 @@ def staff_rows(
         + ["support_agent"] * max(2, round(n_accounts / 60))
     )
     rows, csms, aes = [], [], []
+    managers: list[tuple[str, str]] = []  # (user id, team) of each cs_manager, in order
     for role in roles:
         last, first, roman = names.person()
         uid = ids.next("005")
         # CSMs own accounts through the whole window, so only other staff may have left the company.
         active = role == "csm" or rng.random() > 0.05
         created = at_jst(window_start - DAY * int(rng.integers(30, 1500)), rng.uniform(9, 18) * 3600)
+        # Teams and managers are drawn from no random stream, so the rest of the dataset is unchanged by them.
+        team, manager = _STAFF_TEAMS.get(role), None
+        if role == "cs_manager":
+            team = f"カスタマーサクセス{len(managers) + 1}課"
+            managers.append((uid, team))
         rows.append(
             {
                 "Id": uid,
@@ -82,12 +92,17 @@ def staff_rows(
                 "UserRole": role,
                 "IsActive": active,
                 "CreatedDate": created,
+                "Team": team,
+                "ManagerId": manager,
             }
         )
         if role == "csm":
             csms.append(uid)
         elif role == "account_executive":
             aes.append(uid)
+    # CSMs take turns across the CS teams; a team's manager is the CSM's manager.
+    for n, row in enumerate(r for r in rows if r["UserRole"] == "csm"):
+        row["ManagerId"], row["Team"] = managers[n % len(managers)]
     return Staff(rows, csms, aes)
 
 

@@ -49,10 +49,10 @@ READS: dict[str, tuple[str, ...]] = {
     "mart_kpi_targets": ("kpi_key", "month", "target_value", "actual_value", "status"),
     "mart_health_score_daily": ("score_date", "health_band"),
     "customer_360": (
-        "account_id", "account_name", "owner_csm_user_id", "health_score", "health_band", "arr", "open_alerts",
-        "is_paying_customer",
+        "account_id", "account_name", "owner_csm_user_id", "owner_csm_name", "health_score", "health_band", "arr",
+        "open_alerts", "is_paying_customer",
     ),
-    "mart_churn_risk_alerts": ("account_id", "alert_type", "severity", "status"),
+    "mart_churn_risk_alerts": ("account_id", "alert_type", "severity", "is_actionable"),
 }  # fmt: skip
 
 
@@ -69,6 +69,7 @@ class ReportData:
     targets: dict[str, dict[str, Any]]
     health: dict[str, Any] | None
     at_risk: list[dict[str, Any]]
+    at_risk_total: int  # accounts the at-risk list would hold without its limit
     empty_marts: list[str]  # marts with no rows: their sections say so
     contracts: Contracts
 
@@ -255,30 +256,36 @@ def load_health(con: duckdb.DuckDBPyConnection, weeks: int = 13) -> dict[str, An
     return {"days": days, "counts": counts}
 
 
-def load_at_risk(con: duckdb.DuckDBPyConnection, limit: int = 25) -> list[dict[str, Any]]:
-    """Paying accounts in the red band or with open alerts: red first, then by ARR. Prospects and former
-    customers have no revenue to save."""
+AT_RISK_WHERE = "is_paying_customer and (health_band = 'red' or open_alerts > 0)"
+
+
+def load_at_risk(con: duckdb.DuckDBPyConnection, limit: int = 25) -> tuple[list[dict[str, Any]], int]:
+    """Paying accounts in the red band or with actionable alerts (customer_360.open_alerts): red first, then
+    by ARR, the first `limit` of them; and how many there are in all. Prospects and former customers have no
+    revenue to save."""
     rows = _rows(
         con,
         f"""
-        select account_id, account_name, owner_csm_user_id, health_score, health_band, arr, open_alerts
+        select account_id, account_name, owner_csm_user_id, owner_csm_name, health_score, health_band, arr,
+            open_alerts
         from {SCHEMA}.customer_360
-        where is_paying_customer and (health_band = 'red' or open_alerts > 0)
+        where {AT_RISK_WHERE}
         order by health_band = 'red' desc, arr desc nulls last, account_id
         limit {limit}
         """,
     )
+    total = con.execute(f"select count(*) from {SCHEMA}.customer_360 where {AT_RISK_WHERE}").fetchone()[0]
     alerts: dict[str, list[dict[str, Any]]] = {}
     for account_id, alert_type, severity in con.execute(
         f"select account_id, alert_type, severity from {SCHEMA}.mart_churn_risk_alerts "
-        f"where status = 'open' order by account_id, severity = 'critical' desc, alert_type"
+        f"where is_actionable order by account_id, severity = 'critical' desc, alert_type"
     ).fetchall():
         alerts.setdefault(account_id, []).append({"type": alert_type, "severity": severity})
     for row in rows:
         row["arr"] = _as_float(row["arr"])
         row["health_score"] = _as_float(row["health_score"])
         row["alerts"] = alerts.get(row["account_id"], [])
-    return rows
+    return rows, int(total)
 
 
 def _published_at(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -300,6 +307,7 @@ def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
         monthly = load_monthly(con)
         complete = [r for r in monthly if r["is_complete"]]
         latest = complete[-1]["month"] if complete else None
+        at_risk, at_risk_total = load_at_risk(con)
         return ReportData(
             published_at=_published_at(con),
             latest_month=latest,
@@ -311,7 +319,8 @@ def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
             nps_quarters=load_nps(con),
             targets=load_targets(con, latest),
             health=load_health(con),
-            at_risk=load_at_risk(con),
+            at_risk=at_risk,
+            at_risk_total=at_risk_total,
             empty_marts=empty,
             contracts=contracts,
         )

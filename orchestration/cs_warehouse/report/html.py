@@ -56,7 +56,7 @@ TILES = (
 # The at-risk table's columns: (mart, column) whose yml label heads it.
 AT_RISK_HEADERS = (
     ("customer_360", "account_name"),
-    ("customer_360", "owner_csm_user_id"),
+    ("customer_360", "owner_csm_name"),
     ("customer_360", "health_score"),
     ("customer_360", "health_band"),
     ("customer_360", "arr"),
@@ -282,6 +282,13 @@ def health_svg(data: ReportData, lang: str) -> str:
     )
 
 
+def list_count(shown: int, total: int, lang: str) -> str:
+    """The size of a list beside it: "25 of 145" when it is cut, else its count."""
+    if shown < total:
+        return t("list_count_cut", lang, shown=fmt_int(shown), total=fmt_int(total))
+    return t("list_count", lang, total=fmt_int(total))
+
+
 def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
     out = []
     for row in data.at_risk:
@@ -289,7 +296,7 @@ def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": row["account_name"] or row["account_id"],
-                "owner": row["owner_csm_user_id"] or "–",
+                "owner": row["owner_csm_name"] or row["owner_csm_user_id"] or "–",
                 "score": fmt_int(score),
                 "score_sort": score if score is not None else -1,
                 "band": band or "",
@@ -390,6 +397,7 @@ def render(data: ReportData, lang: str, *, other_href: str, source: str, generat
             "note": t("at_risk_note", lang),
             "headers": [data.contracts.label(mart, column, lang) for mart, column in AT_RISK_HEADERS],
             "entries": at_risk_rows(data, lang),
+            "count": list_count(len(data.at_risk), data.at_risk_total, lang),
         },
         "t": lambda key, **values: t(key, lang, **values),
     }

@@ -71,9 +71,12 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "health_note": ("アカウント数（ヘルス区分別、週次）。", "Accounts per health band, weekly."),
     "at_risk_note": (
-        "ヘルス区分がレッド、または未解決のアラートがある有償アカウント（レッドを先頭に ARR の大きい順）。",
-        "Paying accounts in the red band or with open alerts; red first, then by ARR.",
+        "ヘルス区分がレッド、または対応対象のアラート（有効な種別の未解決アラート）がある有償アカウント"
+        "（レッドを先頭に ARR の大きい順）。",
+        "Paying accounts in the red band or with actionable alerts (open, of an enabled type); red first, then by ARR.",
     ),
+    "list_count": ("{total}件", "{total} accounts"),
+    "list_count_cut": ("全{total}件中 上位{shown}件を表示", "Showing {shown} of {total} accounts"),
     "footer": (
         "出典: 公開コピー（{path}）。率は確定月のみ。KPIの定義は docs/kpis.md に従います。日時は{zone}。",
         "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow docs/kpis.md. "
