@@ -191,19 +191,26 @@ def csm_addresses(warehouse_path: Path) -> tuple[dict[str, str], str | None]:
     """CRM user id -> e-mail address, from the build warehouse read-only; ({}, why) when it cannot be read."""
     import duckdb
 
+    from cs_warehouse.runlock import LockHeldError, warehouse_lock
+
     if not warehouse_path.is_file():
         return {}, f"no warehouse file {warehouse_path} to read CSM addresses from"
-    con = duckdb.connect(":memory:")
     try:
-        con.execute(f"attach {sql_literal(str(warehouse_path))} as wh (read_only)")
-        rows = con.execute(
-            f"select {ADDRESS_ID}, {ADDRESS_EMAIL} from wh.{ADDRESS_TABLE} where nullif(trim({ADDRESS_EMAIL}), '') "
-            "is not null"
-        ).fetchall()
-    except Exception as exc:  # locked by a writer, no users table: the e-mails wait for the next run
+        # Under the warehouse lock (re-entrant in the nightly that holds it): a read never stalls a build's writes.
+        with warehouse_lock(warehouse_path, "cs_warehouse deliver-alerts (CSM addresses)", 0):
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(f"attach {sql_literal(str(warehouse_path))} as wh (read_only)")
+                rows = con.execute(
+                    f"select {ADDRESS_ID}, {ADDRESS_EMAIL} from wh.{ADDRESS_TABLE} "
+                    f"where nullif(trim({ADDRESS_EMAIL}), '') is not null"
+                ).fetchall()
+            finally:
+                con.close()
+    except LockHeldError:
+        return {}, "CSM addresses not read: a nightly build holds the warehouse lock"
+    except Exception as exc:  # no users table, an unreadable file: the e-mails wait for the next run
         return {}, f"CSM addresses unreadable ({ADDRESS_TABLE} in {warehouse_path.name}: {type(exc).__name__})"
-    finally:
-        con.close()
     return {str(user_id): email.strip() for user_id, email in rows}, None
 
 
