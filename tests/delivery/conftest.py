@@ -157,7 +157,10 @@ class MailReceiver:
 def smtp() -> Iterator[MailReceiver]:
     from email import message_from_bytes, policy
 
-    from aiosmtpd.controller import Controller
+    try:
+        from aiosmtpd.controller import Controller
+    except ModuleNotFoundError:
+        pytest.fail("aiosmtpd (a dev dependency in pyproject.toml) is not installed: `make lock`, then `make venv`")
 
     receiver = MailReceiver(port=free_port())
 

@@ -196,3 +196,78 @@ def test_dry_run_by_flag_sends_nothing_although_channels_are_configured(tmp_path
     cfg_real = config(tmp_path, webhook, smtp)  # a real run afterwards still sends everything
     deliver_alerts(serving, warehouse, cfg_real, manifest_path=MANIFEST)
     assert len(webhook.accepted) == 3 and len(smtp.accepted) == 1
+
+
+def test_an_attempt_a_killed_run_left_open_counts_as_failed_and_is_sent_again(tmp_path, night, webhook) -> None:
+    from cs_warehouse.delivery import INTERRUPTED, Ledger
+
+    cfg = config(tmp_path, webhook)
+    serving, warehouse = night(NIGHT_1, "2026-12-01T17:30:00+00:00")
+    cfg.directory.mkdir(parents=True)
+    killed = Ledger(cfg.ledger_path)
+    killed.begin("al-A", "webhook", "u1", "2026-12-01T17:30:00+00:00")  # the process died before the answer
+    killed.close()
+    deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    assert [r for r in ledger(cfg) if r[0] == "al-A"] == [
+        ("al-A", "webhook", "u1", 1, "failed", INTERRUPTED),
+        ("al-A", "webhook", "u1", 2, "sent", None),
+    ]
+    assert len(webhook.accepted) == 3
+
+
+def test_the_ledger_refuses_a_second_sent_row_for_an_episode_and_channel(tmp_path) -> None:
+    from cs_warehouse.delivery import Ledger
+
+    book = Ledger(tmp_path / "ledger.sqlite")
+    first = book.begin("al-A", "webhook", "u1", None)
+    book.finish("al-A", "webhook", first, "sent", None)
+    second = book.begin("al-A", "webhook", "u1", None)
+    with pytest.raises(sqlite3.IntegrityError):
+        book.finish("al-A", "webhook", second, "sent", None)
+    book.close()
+
+
+def test_columns_the_serving_copy_adds_later_name_the_owner_and_hold_alerts_back(
+    tmp_path, night, webhook, contracts
+) -> None:
+    """owner_csm_name, is_enabled and is_within_daily_cap are read when the alerts mart has them."""
+    import duckdb
+
+    cfg = config(tmp_path, webhook)
+    serving, warehouse = night(NIGHT_1, "2026-12-01T17:30:00+00:00")
+    with duckdb.connect(str(serving)) as con:
+        con.execute("alter table marts.mart_churn_risk_alerts add column owner_csm_name varchar")
+        con.execute("alter table marts.mart_churn_risk_alerts add column is_enabled boolean")
+        con.execute("alter table marts.mart_churn_risk_alerts add column is_within_daily_cap boolean")
+        con.execute("update marts.mart_churn_risk_alerts set owner_csm_name = '田中 一郎', is_enabled = true")
+        con.execute("update marts.mart_churn_risk_alerts set is_within_daily_cap = alert_id <> 'al-C'")
+        con.execute("update marts.mart_churn_risk_alerts set is_enabled = false where alert_id = 'al-B'")
+    deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    assert [alert_ids_in(m["text"]) for m in webhook.accepted] == [["al-A"]]
+    assert "担当CSM: 田中 一郎（u1）" in webhook.accepted[0]["text"]
+
+
+def test_no_e_mail_is_sent_while_a_nightly_holds_the_warehouse_lock(tmp_path, night, smtp) -> None:
+    import subprocess
+    import sys
+
+    cfg = config(tmp_path, smtp=smtp)
+    serving, warehouse = night(NIGHT_1, "2026-12-01T17:30:00+00:00")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from cs_warehouse.runlock import warehouse_lock\n"
+         f"with warehouse_lock(Path({str(warehouse)!r}), 'nightly'):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert smtp.accepted == []
+    reasons = {r[5] for r in ledger(cfg) if r[1] == "email"}
+    assert reasons == {"CSM addresses not read: a nightly build holds the warehouse lock"}
+    deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)  # the lock is free: sent
+    assert len(smtp.accepted) == 1
