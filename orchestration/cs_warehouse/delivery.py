@@ -108,6 +108,7 @@ class DeliveryConfig:
     smtp_starttls: bool = True
     mail_from: str | None = None
     dry_run: bool = False
+    timezone: str = "Asia/Tokyo"  # the day a digest is dated by
 
     @property
     def ledger_path(self) -> Path:
@@ -430,7 +431,10 @@ def deliver_alerts(
     with warehouse_lock(config.ledger_path, "cs_warehouse deliver-alerts", 60):
         ledger = Ledger(config.ledger_path)
         try:
-            pending = {ch: [e for e in episodes if e["alert_id"] not in ledger.sent(ch)] for ch in channels or CHANNELS}
+            pending = {}
+            for channel in channels or CHANNELS:
+                sent = ledger.sent(channel)
+                pending[channel] = [e for e in episodes if e["alert_id"] not in sent]
             if dry:
                 _dry_run(pending, contracts, config, warehouse_path, published_at, result)
             else:
@@ -465,9 +469,14 @@ def _by_owner(episodes: Iterable[dict[str, Any]]) -> dict[str | None, list[dict[
     return groups
 
 
-def _digest_day(published_at: str | None) -> str:
+def _digest_day(published_at: str | None, zone: str) -> str:
+    """The day of the publication (else of now) in the reporting time zone."""
+    from zoneinfo import ZoneInfo
+
     moment = dt.datetime.fromisoformat(published_at) if published_at else dt.datetime.now(dt.UTC)
-    return moment.date().isoformat()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(zone)).date().isoformat()
 
 
 def _send_digests(episodes, contracts, config, warehouse_path, ledger, published_at, result) -> None:
@@ -493,7 +502,10 @@ def _send_digests(episodes, contracts, config, warehouse_path, ledger, published
             continue
         attempts = [(e, ledger.begin(e["alert_id"], EMAIL, owner, published_at)) for e in group]
         try:
-            send_mail(config, digest_message(group, contracts, to, config.mail_from, _digest_day(published_at)))
+            send_mail(
+                config,
+                digest_message(group, contracts, to, config.mail_from, _digest_day(published_at, config.timezone)),
+            )
         except OSError as exc:
             for episode, attempt in attempts:
                 ledger.finish(episode["alert_id"], EMAIL, attempt, FAILED, str(exc))
@@ -524,7 +536,9 @@ def _dry_run(pending, contracts, config, warehouse_path, published_at, result) -
         addresses, _ = csm_addresses(warehouse_path) if groups else ({}, None)
         sender = config.mail_from or "cs-warehouse@localhost"
         for owner, group in groups.items():
-            message = digest_message(group, contracts, addresses.get(owner or ""), sender, _digest_day(published_at))
+            message = digest_message(
+                group, contracts, addresses.get(owner or ""), sender, _digest_day(published_at, config.timezone)
+            )
             (out / EMAIL / f"{owner or 'no_owner'}.eml").write_bytes(bytes(message))
             result.add(EMAIL, "dry_run", len(group))
     summary = {"published_at": published_at, "episodes": result.episodes, "counts": result.counts}

@@ -54,7 +54,7 @@ def _flag(env: str, default: bool) -> bool:
     raise ValueError(f"{env}={value!r}: expected 1/0, true/false, yes/no or on/off")
 
 
-def delivery_config(warehouse_path: Path) -> DeliveryConfig:
+def delivery_config(warehouse_path: Path, timezone: str = "Asia/Tokyo") -> DeliveryConfig:
     """Alert delivery (delivery.py) from CSW_DELIVERY_*: channels, secrets, and its folder beside the warehouse."""
     from cs_warehouse.delivery import DeliveryConfig
 
@@ -71,6 +71,7 @@ def delivery_config(warehouse_path: Path) -> DeliveryConfig:
         smtp_starttls=_flag("CSW_DELIVERY_SMTP_STARTTLS", True),
         mail_from=os.environ.get("CSW_DELIVERY_MAIL_FROM") or None,
         dry_run=_flag("CSW_DELIVERY_DRY_RUN", False),
+        timezone=timezone,
     )
 
 
@@ -101,7 +102,7 @@ class Settings:
 
     @property
     def delivery(self) -> DeliveryConfig:
-        return delivery_config(self.warehouse_path)
+        return delivery_config(self.warehouse_path, self.reporting_timezone)
 
     @classmethod
     def from_env(cls) -> Settings:

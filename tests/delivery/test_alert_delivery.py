@@ -77,6 +77,8 @@ def test_each_episode_is_sent_once_over_two_nights(tmp_path, night, webhook, smt
     recipients, message = smtp.accepted[0]
     assert recipients == [U1_EMAIL]
     assert alert_ids_in(message.get_content()) == ["al-A", "al-B"]
+    # published 17:30 UTC on Dec 1 = Dec 2 in Tokyo; two episodes
+    assert message["Subject"] == "【解約予兆アラート】2026-12-02 新規 2 件（u1）"
     assert ledger(cfg) == [
         ("al-A", "email", "u1", 1, "sent", None),
         ("al-A", "webhook", "u1", 1, "sent", None),
