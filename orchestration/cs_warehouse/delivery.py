@@ -78,15 +78,16 @@ HOLD_BACK_WHEN_FALSE = ("is_enabled", "is_within_daily_cap")
 # Where a CSM's e-mail address is read: the build warehouse's raw users table (read-only), CRM user id -> Email.
 ADDRESS_TABLE, ADDRESS_ID, ADDRESS_EMAIL = "raw.users", "id", "email"
 
-# What each alert rule's evidence measures and what it is compared with (mart_churn_risk_alerts.evidence_metric).
-EVIDENCE_JA: dict[str, tuple[str, str]] = {
-    "usage_ratio_7d": ("直近7日の利用量（基準比）", "前週の基準比"),
-    "core_features_used_30d": ("30日間に使われたコア機能数", "30日前の機能数"),
-    "inactive_key_users": ("非アクティブなキーユーザー数", "キーユーザー数"),
-    "lowest_detractor_score": ("批判者の最低スコア", "回答からの日数"),
-    "oldest_urgent_ticket_age_days": ("最も古い緊急チケットの経過日数", "期限超過の緊急チケット数"),
-    "days_to_renewal": ("更新までの日数", "ヘルススコア"),
-    "active_user_share": ("アクティブユーザー率", "契約席数"),
+# What each alert rule's evidence measures, what it is compared with and what its threshold is
+# (mart_churn_risk_alerts.evidence_metric, evidence_compared_to, evidence_threshold).
+EVIDENCE_JA: dict[str, tuple[str, str, str]] = {
+    "usage_ratio_7d": ("直近7日の利用量（基準比）", "前週の基準比", "警告となる基準比"),
+    "core_features_used_30d": ("30日間に使われたコア機能数", "30日前の機能数", "警告となる減少数"),
+    "inactive_key_users": ("非アクティブなキーユーザー数", "キーユーザー数", "非アクティブと判定する日数"),
+    "lowest_detractor_score": ("批判者の最低スコア", "回答からの日数", "批判者とするスコア上限"),
+    "oldest_urgent_ticket_age_days": ("最も古い緊急チケットの経過日数", "期限超過の緊急チケット数", "許容日数"),
+    "days_to_renewal": ("更新までの日数", "ヘルススコア", "更新リスクとする日数"),
+    "active_user_share": ("アクティブユーザー率", "契約席数", "下限の利用率"),
 }
 TREND_JA = {"up": "上昇", "down": "低下", "flat": "横ばい"}
 
@@ -243,7 +244,9 @@ def episode_lines(episode: Mapping[str, Any], contracts: Contracts) -> list[str]
         return contracts.label(mart, column, "ja")
 
     metric = episode["evidence_metric"]
-    measured, compared = EVIDENCE_JA.get(metric, (metric, label(ALERTS, "evidence_compared_to")))
+    measured, compared, threshold = EVIDENCE_JA.get(
+        metric, (metric, label(ALERTS, "evidence_compared_to"), label(ALERTS, "evidence_threshold"))
+    )
     score = episode.get("health_score")
     change = episode.get("health_score_change_30d")
     trend = episode.get("health_trend")
@@ -254,7 +257,7 @@ def episode_lines(episode: Mapping[str, Any], contracts: Contracts) -> list[str]
         f" / {label(ALERTS, 'severity')}: {value_label('severity', episode['severity'], 'ja')}",
         f"{label(ALERTS, 'evidence_value')}: {measured} {_number(episode['evidence_value'])}"
         f"（{compared} {_number(episode['evidence_compared_to'])}、"
-        f"{label(ALERTS, 'evidence_threshold')} {_number(episode['evidence_threshold'])}）",
+        f"{threshold} {_number(episode['evidence_threshold'])}）",
         f"{label(ACCOUNTS, 'arr')}: {fmt_yen(None if episode.get('arr') is None else float(episode['arr']), 'ja')}"
         f" / {label(ACCOUNTS, 'next_renewal_date')}: {_date(episode.get('next_renewal_date'))}",
         f"{label(ACCOUNTS, 'health_score')}: {'–' if score is None else f'{float(score):.1f}'}"
@@ -281,13 +284,14 @@ def digest_message(
 ) -> EmailMessage:
     title = contracts.mart_label(ALERTS, "ja")
     message = EmailMessage()
-    message["Subject"] = f"【{title}】{day} 新規 {len(episodes)} 件（{_owner(episodes[0])}）"
+    message["Subject"] = f"【{title}】{day} {len(episodes)} 件（{_owner(episodes[0])}）"
     message["From"] = sender
     if to:
         message["To"] = to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    blocks = [f"{_owner(episodes[0])} さん", f"担当アカウントで新たに検知された{title}が {len(episodes)} 件あります。"]
+    intro = f"担当アカウントの{title}のうち、まだお知らせしていないものが {len(episodes)} 件あります。"
+    blocks = [f"{_owner(episodes[0])} さん", intro]
     for i, episode in enumerate(episodes, 1):
         blocks.append(f"■ {i}. " + "\n".join(episode_lines(episode, contracts)))
     message.set_content("\n\n".join(blocks) + "\n")

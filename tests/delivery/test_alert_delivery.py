@@ -78,7 +78,7 @@ def test_each_episode_is_sent_once_over_two_nights(tmp_path, night, webhook, smt
     assert recipients == [U1_EMAIL]
     assert alert_ids_in(message.get_content()) == ["al-A", "al-B"]
     # published 17:30 UTC on Dec 1 = Dec 2 in Tokyo; two episodes
-    assert message["Subject"] == "【解約予兆アラート】2026-12-02 新規 2 件（u1）"
+    assert message["Subject"] == "【解約予兆アラート】2026-12-02 2 件（u1）"
     assert ledger(cfg) == [
         ("al-A", "email", "u1", 1, "sent", None),
         ("al-A", "webhook", "u1", 1, "sent", None),
@@ -115,6 +115,7 @@ def test_the_message_is_japanese_with_the_evidence_arr_renewal_and_trend(tmp_pat
         "重要度: 重大",
         "0.42",  # evidence value
         "0.48",  # compared with last week
+        "警告となる基準比 0.60",  # the threshold, named for the rule
         "ARR: 1,200万円",  # 12,000,000 JPY
         "次回更新日: 2027-03-31",
         "ヘルススコア: 35.5",
