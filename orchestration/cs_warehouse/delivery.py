@@ -323,6 +323,9 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.con = sqlite3.connect(path, isolation_level=None)
+        # Write-ahead log: each attempt commits on its own without a full sync of the file.
+        self.con.execute("pragma journal_mode = wal")
+        self.con.execute("pragma synchronous = normal")
         self.con.executescript(LEDGER_SCHEMA)
 
     def close(self) -> None:
