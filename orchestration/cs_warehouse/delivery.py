@@ -13,9 +13,10 @@ each configured channel:
 Every attempt is a row of the delivery ledger (`delivery_attempts`, a SQLite file of its own in the delivery
 folder): episode, channel, recipient (the owner's user id), attempt number, status `sent` / `failed` /
 `skipped`, error, time. An episode with a `sent` row on a channel is never sent there again (a unique index
-says so too); a failed or skipped one is tried again on the next run while it is open. An attempt is written
-as `failed` ("interrupted") before the receiver is called and turned into `sent` once it answered, so a run
-killed in between sends that episode again on the next run: the one case where a receiver can see an
+says so too); a failed or skipped one is tried again on the next run while it is open. A channel that fails
+MAX_FAILURES_IN_A_ROW times in a row is not tried again in the run: its other episodes are skipped. An attempt
+is written as `failed` ("interrupted") before the receiver is called and turned into `sent` once it answered,
+so a run killed in between sends that episode again on the next run: the one case where a receiver can see an
 episode twice.
 
 Dry run (CSW_DELIVERY_DRY_RUN=1, `--dry-run`, and the default when no channel is configured): the messages
@@ -57,6 +58,9 @@ SENT, FAILED, SKIPPED = "sent", "failed", "skipped"
 INTERRUPTED = "interrupted before the receiver answered"
 HTTP_TIMEOUT_SECONDS = 10
 SMTP_TIMEOUT_SECONDS = 20
+# A channel that failed this many times in a row is not tried again in the run (a receiver that is down would
+# otherwise hold the night for a timeout per episode): its remaining episodes are skipped until the next run.
+MAX_FAILURES_IN_A_ROW = 3
 
 # The mart columns a message is made of. Each must be declared by the mart's contract and be in the serving copy.
 READS: dict[str, tuple[str, ...]] = {
@@ -455,16 +459,27 @@ def deliver_alerts(
     return result
 
 
+def _gave_up(channel: str) -> str:
+    return f"not tried: {channel} failed {MAX_FAILURES_IN_A_ROW} times in a row in this run"
+
+
 def _send_webhooks(episodes, contracts, config, ledger, published_at, result) -> None:
+    in_a_row = 0
     for episode in episodes:
+        if in_a_row >= MAX_FAILURES_IN_A_ROW:
+            ledger.skip(episode["alert_id"], WEBHOOK, episode["owner_csm_user_id"], _gave_up(WEBHOOK), published_at)
+            result.add(WEBHOOK, SKIPPED)
+            continue
         attempt = ledger.begin(episode["alert_id"], WEBHOOK, episode["owner_csm_user_id"], published_at)
         try:
             post_webhook(config.webhook_url, webhook_text(episode, contracts))
         except OSError as exc:
+            in_a_row += 1
             ledger.finish(episode["alert_id"], WEBHOOK, attempt, FAILED, str(exc))
             logger.warning("alert %s not delivered by webhook (attempt %s): %s", episode["alert_id"], attempt, exc)
             result.add(WEBHOOK, FAILED)
             continue
+        in_a_row = 0
         ledger.finish(episode["alert_id"], WEBHOOK, attempt, SENT, None)
         result.add(WEBHOOK, SENT)
 
@@ -489,8 +504,14 @@ def _digest_day(published_at: str | None, zone: str) -> str:
 def _send_digests(episodes, contracts, config, warehouse_path, ledger, published_at, result) -> None:
     groups = _by_owner(episodes)
     addresses, unreadable = csm_addresses(warehouse_path) if groups else ({}, None)
+    in_a_row = 0
     for owner, group in groups.items():
         to = addresses.get(owner) if owner else None
+        if in_a_row >= MAX_FAILURES_IN_A_ROW:
+            for episode in group:
+                ledger.skip(episode["alert_id"], EMAIL, owner, _gave_up(EMAIL), published_at)
+                result.add(EMAIL, SKIPPED)
+            continue
         if to is None:
             reason = (
                 "the alert has no owning CSM"
@@ -514,11 +535,13 @@ def _send_digests(episodes, contracts, config, warehouse_path, ledger, published
                 digest_message(group, contracts, to, config.mail_from, _digest_day(published_at, config.timezone)),
             )
         except OSError as exc:
+            in_a_row += 1
             for episode, attempt in attempts:
                 ledger.finish(episode["alert_id"], EMAIL, attempt, FAILED, str(exc))
             logger.warning("digest for CSM %s not sent (%s episodes): %s", owner, len(group), exc)
             result.add(EMAIL, FAILED, len(group))
             continue
+        in_a_row = 0
         for episode, attempt in attempts:
             ledger.finish(episode["alert_id"], EMAIL, attempt, SENT, None)
         result.add(EMAIL, SENT, len(group))

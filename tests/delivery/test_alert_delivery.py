@@ -62,7 +62,7 @@ def ledger(cfg: DeliveryConfig) -> list[tuple]:
 
 
 def alert_ids_in(text: str) -> list[str]:
-    return sorted(a for a in ("al-A", "al-B", "al-C", "al-D", "al-X") if a in text)
+    return sorted(a for a in ("al-A", "al-B", "al-C", "al-D", "al-E", "al-X") if a in text)
 
 
 def test_each_episode_is_sent_once_over_two_nights(tmp_path, night, webhook, smtp) -> None:
@@ -274,3 +274,18 @@ def test_no_e_mail_is_sent_while_a_nightly_holds_the_warehouse_lock(tmp_path, ni
     assert reasons == {"CSM addresses not read: a nightly build holds the warehouse lock"}
     deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)  # the lock is free: sent
     assert len(smtp.accepted) == 1
+
+
+def test_a_channel_that_keeps_failing_is_not_tried_again_in_the_run(tmp_path, night, webhook) -> None:
+    cfg = config(tmp_path, webhook)
+    five = [*NIGHT_1[:3], *NIGHT_2[3:], Alert("al-E", "001A", "urgent_ticket_overdue", "critical", "u1")]
+    serving, warehouse = night(five, "2026-12-01T17:30:00+00:00")
+    webhook.fail_next = 100  # down for this run
+    result = deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    assert webhook.refused == 3
+    assert result.counts == {"webhook": {"failed": 3, "skipped": 2}}
+    skipped = [r for r in ledger(cfg) if r[4] == "skipped"]
+    assert {r[5] for r in skipped} == {"not tried: webhook failed 3 times in a row in this run"}
+    webhook.fail_next = 0  # back up
+    deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    assert sorted(alert_ids_in(m["text"])[0] for m in webhook.accepted) == ["al-A", "al-B", "al-C", "al-D", "al-E"]
