@@ -98,3 +98,25 @@ def test_the_command_exits_non_zero_when_an_attempt_failed(tmp_path, monkeypatch
     assert main(["deliver-alerts"]) == 1
     assert len(webhook.accepted) == 2
     assert not (serving.parent / "last_failure.json").exists()  # a delivery is not a failed night
+
+
+def test_delivery_settings_come_from_the_environment(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from cs_warehouse.settings import Settings
+
+    _env(monkeypatch, tmp_path, tmp_path / "wh" / "warehouse.duckdb")
+    for name in ("CSW_DELIVERY_WEBHOOK_URL", "CSW_DELIVERY_SMTP_HOST", "CSW_DELIVERY_SMTP_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    config = Settings.from_env().delivery
+    assert config.directory == tmp_path / "wh" / "delivery"  # beside the warehouse file
+    assert config.configured_channels() == () and config.smtp_port == 587 and config.smtp_starttls
+    monkeypatch.setenv("CSW_DELIVERY_SMTP_HOST", "mail.example.jp")
+    monkeypatch.setenv("CSW_DELIVERY_SMTP_PASSWORD", "s3cret-pw")
+    monkeypatch.setenv("CSW_DELIVERY_SMTP_STARTTLS", "no")
+    config = Settings.from_env().delivery
+    assert config.configured_channels() == ("email",) and not config.smtp_starttls
+    assert "s3cret-pw" not in repr(config)
+    monkeypatch.setenv("CSW_DELIVERY_SMTP_STARTTLS", "maybe")
+    with pytest.raises(ValueError, match="CSW_DELIVERY_SMTP_STARTTLS='maybe'"):
+        _ = Settings.from_env().delivery
