@@ -31,6 +31,7 @@ def test_steps_map_to_stages():
     assert stage_of("gx_marts__mart_kpi_monthly") == "gx_checks"
     assert stage_of("serving__marts") == "publish"
     assert stage_of("reports__kpi_report") == "report"
+    assert stage_of("delivery__alert_delivery") == "delivery"
 
 
 def test_measured_command_reports_memory_of_its_children(tmp_path):

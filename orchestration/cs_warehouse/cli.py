@@ -5,6 +5,8 @@ nightly          the nightly build only (ingest, dbt build, checks, reports), in
 backfill         the nightly build over past event days: --from YYYY-MM-DD --to YYYY-MM-DD (their files reload)
 load             ingest the landing folder into the raw schema (no dbt)
 summary          print the KPI summary of the current warehouse
+deliver-alerts   deliver the open alerts of the serving copy on the configured channels (CSW_DELIVERY_*), each
+                 episode once; --dry-run writes the messages to files instead (also without any channel)
 
 run, nightly, backfill and load hold the warehouse lock (<warehouse file>.lock): a second one started
 meanwhile waits up to CSW_LOCK_TIMEOUT_SECONDS (default 0) and then refuses with exit code 75. Any error
@@ -157,6 +159,20 @@ def print_summary(settings: Settings) -> None:
     print("Look around:        make dev  (Dagster UI on http://127.0.0.1:3000)")
 
 
+def deliver_alerts_command(settings: Settings, dry_run: bool) -> int:
+    """Outside the nightly: the same delivery as its step. Exit code 1 when an attempt failed (retried on the next
+    run), 0 otherwise."""
+    from cs_warehouse.delivery import deliver_alerts
+
+    try:
+        result = deliver_alerts(settings.serving_path, settings.warehouse_path, settings.delivery, dry_run=dry_run)
+    except Exception as exc:  # no serving copy, a column missing, another delivery running: said, not recorded
+        print(f"cs_warehouse deliver-alerts: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"Alert delivery: {result.text()}")
+    return 1 if any(by_status.get("failed") for by_status in result.counts.values()) else 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # recorded like any other failure instead of argparse's bare exit
         raise UsageError(f"{self.prog}: {message}") from None  # argparse's message names the argument
@@ -164,9 +180,10 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(prog="cs_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "nightly", "backfill", "load", "summary"])
+    parser.add_argument("command", choices=["run", "nightly", "backfill", "load", "summary", "deliver-alerts"])
     parser.add_argument("--from", dest="first_day", type=dt.date.fromisoformat, help="backfill: first event day")
     parser.add_argument("--to", dest="last_day", type=dt.date.fromisoformat, help="backfill: last event day")
+    parser.add_argument("--dry-run", action="store_true", help="deliver-alerts: write the messages to files only")
     args = parser.parse_args(argv)
     if args.command == "backfill" and (
         args.first_day is None or args.last_day is None or args.first_day > args.last_day
@@ -224,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
             stage.name = "summary"
             print_summary(settings)
             return 0
+        if args.command == "deliver-alerts":
+            stage.name = "deliver-alerts"
+            return deliver_alerts_command(settings, args.dry_run)
         stage.name = "lock"
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with warehouse_lock(settings.warehouse_path, f"cs_warehouse {command}", lock_timeout_seconds()) as lock:
@@ -243,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return record_failure(exc, stage.name, command, settings)
     except BaseException as exc:
-        if stage.name == "summary":  # reading the warehouse is not a night: nothing to record
+        if stage.name in ("summary", "deliver-alerts"):  # not a night: nothing to record
             raise
         return record_failure(exc, stage.name, command, settings)
 

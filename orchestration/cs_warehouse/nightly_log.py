@@ -1,7 +1,7 @@
 """Where an in-process nightly run (the CLI's `run`, `nightly`, `backfill`) logs: Dagster's and dbt's whole
 log, dbt's output included, into one file per run, `<warehouse folder>/logs/nightly-<run id>.log`; on the
-terminal one line per stage reached (ingestion, dbt, gx_checks, publish, report) and per failed step, with the
-seconds since the start."""
+terminal one line per stage reached (ingestion, dbt, gx_checks, publish, report, delivery) and per failed step,
+with the seconds since the start."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def stage_of(step_key: str) -> str:
         return "publish"
     if step_key.startswith("reports"):
         return "report"
+    if step_key.startswith("delivery"):
+        return "delivery"
     return "other"
 
 

@@ -20,7 +20,7 @@ def webhook_host(url: str) -> str:
         return "(unparsable URL)"
 
 
-def _redact(text: str, url: str) -> str:
+def redact_url(text: str, url: str) -> str:
     """`text` without the URL, its path or its query (an error message may quote them)."""
     text = text.replace(url, webhook_host(url))
     try:
@@ -49,6 +49,6 @@ def notify_failure(summary: str, reasons: list[str], webhook_url: str | None) ->
             return False
     except Exception as exc:  # a broken webhook must not hide the failure it reports
         logger.error(
-            "failure webhook on %s did not answer: %s: %s", host, type(exc).__name__, _redact(str(exc), webhook_url)
+            "failure webhook on %s did not answer: %s: %s", host, type(exc).__name__, redact_url(str(exc), webhook_url)
         )
         return False

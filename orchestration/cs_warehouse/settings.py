@@ -7,6 +7,10 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cs_warehouse.delivery import DeliveryConfig
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -39,6 +43,38 @@ def profile_output(target: str, profiles_path: Path | None = None) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["cs_warehouse"]["outputs"].get(target) or {}
 
 
+def _flag(env: str, default: bool) -> bool:
+    value = (os.environ.get(env) or "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{env}={value!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+def delivery_config(warehouse_path: Path, timezone: str = "Asia/Tokyo") -> DeliveryConfig:
+    """Alert delivery (delivery.py) from CSW_DELIVERY_*: channels, secrets, and its folder beside the warehouse."""
+    from cs_warehouse.delivery import DeliveryConfig
+
+    port = os.environ.get("CSW_DELIVERY_SMTP_PORT") or "587"
+    if not port.isdigit():
+        raise ValueError(f"CSW_DELIVERY_SMTP_PORT={port!r}: expected a port number")
+    return DeliveryConfig(
+        directory=_path("CSW_DELIVERY_DIR", warehouse_path.parent / "delivery"),
+        webhook_url=os.environ.get("CSW_DELIVERY_WEBHOOK_URL") or None,
+        smtp_host=os.environ.get("CSW_DELIVERY_SMTP_HOST") or None,
+        smtp_port=int(port),
+        smtp_user=os.environ.get("CSW_DELIVERY_SMTP_USER") or None,
+        smtp_password=os.environ.get("CSW_DELIVERY_SMTP_PASSWORD") or None,
+        smtp_starttls=_flag("CSW_DELIVERY_SMTP_STARTTLS", True),
+        mail_from=os.environ.get("CSW_DELIVERY_MAIL_FROM") or None,
+        dry_run=_flag("CSW_DELIVERY_DRY_RUN", False),
+        timezone=timezone,
+    )
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     path = Path(value) if value else default
@@ -63,6 +99,10 @@ class Settings:
     )
     # Reference day for freshness checks (YYYY-MM-DD, end of that day in the reporting zone); unset = now.
     quality_as_of_date: str | None = field(default_factory=lambda: os.environ.get("CSW_AS_OF_DATE") or None)
+
+    @property
+    def delivery(self) -> DeliveryConfig:
+        return delivery_config(self.warehouse_path, self.reporting_timezone)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -10,6 +10,7 @@ STAGES = [
     "gx_checks",
     "publish",
     "report",
+    "delivery",
     "between_steps",
     "process_exit",
     "other",

@@ -25,7 +25,7 @@ nightly_build = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
     description="Ingest landing files, build and test every dbt model, run the quality checks, publish the "
-    "serving copy when every critical check passed, then write the reports.",
+    "serving copy when every critical check passed, then write the reports and deliver the open alerts.",
 )
 
 # At 02:00 Asia/Tokyo: yesterday's event partition (its new or changed files) plus every snapshot export and model.
