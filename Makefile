@@ -107,8 +107,10 @@ lint-sql: $(STAMP)
 lint-workflows:
 	scripts/lint_workflows.sh
 
-docs: $(STAMP)  ## dbt docs (lineage, column docs) into target/static_index.html, one file that opens offline
-	$(BIN)/dbt docs generate --static
+# The page embeds the manifest with each description led by its Japanese label (cs_warehouse/dbt_docs.py).
+docs: $(STAMP)  ## dbt docs (lineage, column docs with their Japanese labels) into target/static_index.html, one file that opens offline
+	$(BIN)/dbt docs generate
+	$(BIN)/python -m cs_warehouse.dbt_docs
 
 clean:  ## Remove generated data, the warehouse and build artefacts (keeps the virtualenv)
 	rm -rf data warehouse build target logs .dagster_home

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cs_warehouse.kpi_docs import DOC_PATH, MODELS_DIR, kpis_of, load_models, render
+from cs_warehouse.kpi_docs import DOC_PATH, MODELS_DIR, columns_without_label_ja, kpis_of, load_models, render
 
 
 def test_generated_doc_is_up_to_date() -> None:
@@ -25,6 +25,32 @@ def test_every_mart_is_documented_and_the_public_tables_are_marked() -> None:
     assert marts - set(documented) == set(), "marts without a grain or KPIs in their yml meta"
     public = {name for name, m in documented.items() if m.meta.get("public_table")}
     assert public == {"mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure", "customer_360"}
+
+
+def test_every_mart_column_has_a_japanese_label() -> None:
+    assert columns_without_label_ja() == [], "mart columns without config.meta.label_ja (file: model.column)"
+
+
+def test_a_missing_or_empty_japanese_label_is_named_by_file_model_and_column(tmp_path: Path) -> None:
+    model = {
+        "name": "mart_x",
+        "columns": [
+            {"name": "labelled", "config": {"meta": {"label_ja": "ラベル"}}},
+            {"name": "no_meta", "description": "d"},
+            {"name": "blank", "config": {"meta": {"label_ja": "  "}}},
+            {"name": "other_meta", "config": {"meta": {"label_en": "English only"}}},
+        ],
+    }
+    models_dir = _write_models(tmp_path, model)
+    (models_dir / "staging").mkdir()
+    (models_dir / "staging" / "_s.yml").write_text(
+        yaml.safe_dump({"version": 2, "models": [{"name": "stg_x", "columns": [{"name": "c"}]}]})
+    )
+    assert columns_without_label_ja(models_dir) == [
+        "models/marts/_m.yml: mart_x.no_meta",
+        "models/marts/_m.yml: mart_x.blank",
+        "models/marts/_m.yml: mart_x.other_meta",
+    ]
 
 
 def test_kpis_cited_across_the_project_are_in_the_reference() -> None:

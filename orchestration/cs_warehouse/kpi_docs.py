@@ -128,6 +128,22 @@ def load_models(models_dir: Path = MODELS_DIR) -> list[Model]:
     return sorted(found, key=lambda m: (not m.path.startswith("models/marts/"), m.path))
 
 
+def columns_without_label_ja(models_dir: Path = MODELS_DIR) -> list[str]:
+    """`file: model.column` of every mart column (models/marts/**/*.yml) with no or an empty `label_ja`.
+
+    Every mart column carries its Japanese label in `config.meta.label_ja`: the report, BI tools and the dbt
+    docs (`make docs`) show it.
+    """
+    missing = []
+    for path in sorted((models_dir / "marts").rglob("*.yml")):
+        rel = path.relative_to(models_dir.parent).as_posix()
+        for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            for column in node.get("columns") or []:
+                if not str(_meta(column).get("label_ja") or "").strip():
+                    missing.append(f"{rel}: {node['name']}.{column['name']}")
+    return missing
+
+
 def kpis_of(model: Model) -> list[Kpi]:
     result = []
     for key, entry in (model.meta.get("kpis") or {}).items():
