@@ -23,7 +23,8 @@ Dry run (CSW_DELIVERY_DRY_RUN=1, `--dry-run`, and the default when no channel is
 that would be sent are written to files under `<delivery folder>/dry_run/` and the ledger is left as is.
 
 The columns read are listed in `READS` (checked against the marts' contracts and the serving copy, like the
-report's) and `OPTIONAL_READS` (used when the serving copy has them).
+report's). An episode is delivered while it is actionable (open, its alert type enabled by seed
+alert_type_policy) and within its CSM's daily cap; one that comes within the cap later is delivered then.
 """
 
 from __future__ import annotations
@@ -67,17 +68,13 @@ READS: dict[str, tuple[str, ...]] = {
     ALERTS: (
         "alert_id", "account_id", "alert_type", "severity", "status", "first_detected_date", "detected_days",
         "evidence_metric", "evidence_value", "evidence_compared_to", "evidence_threshold", "owner_csm_user_id",
+        "owner_csm_name", "is_actionable", "is_within_daily_cap",
     ),
     ACCOUNTS: (
         "account_id", "account_name", "arr", "next_renewal_date", "health_score", "health_band",
         "health_score_change_30d", "health_trend",
     ),
 }  # fmt: skip
-# Alert columns read when the serving copy has them: the owner's name, and flags that hold an episode back
-# while false (a type switched off, an alert past its CSM's daily cap: delivered on a later run if it comes
-# within the cap while still open).
-OPTIONAL_READS: dict[str, tuple[str, ...]] = {ALERTS: ("owner_csm_name", "is_enabled", "is_within_daily_cap")}
-HOLD_BACK_WHEN_FALSE = ("is_enabled", "is_within_daily_cap")
 
 # Where a CSM's e-mail address is read: the build warehouse's raw users table (read-only), CRM user id -> Email.
 ADDRESS_TABLE, ADDRESS_ID, ADDRESS_EMAIL = "raw.users", "id", "email"
@@ -171,14 +168,12 @@ def load_open_episodes(serving_path: Path, contracts: Contracts) -> tuple[list[d
     try:
         present = _serving_columns(con)
         contracts.check(READS, present, serving_path.name)
-        optional = [c for c in OPTIONAL_READS.get(ALERTS, ()) if c in present.get(ALERTS, set())]
-        alert_cols = [f"a.{c}" for c in (*READS[ALERTS], *optional)]
+        alert_cols = [f"a.{c}" for c in READS[ALERTS]]
         account_cols = [f"c.{c}" for c in READS[ACCOUNTS] if c != "account_id"]
-        held_back = "".join(f" and coalesce(a.{c}, true)" for c in HOLD_BACK_WHEN_FALSE if c in optional)
         cursor = con.execute(
             f"select {', '.join(alert_cols + account_cols)} from marts.{ALERTS} as a "
             f"left join marts.{ACCOUNTS} as c on a.account_id = c.account_id "
-            f"where a.status = 'open'{held_back} order by c.arr desc nulls last, a.alert_id"
+            "where a.is_actionable and a.is_within_daily_cap order by c.arr desc nulls last, a.alert_id"
         )
         names = [d[0] for d in cursor.description]
         episodes = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

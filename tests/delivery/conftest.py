@@ -54,6 +54,9 @@ class Alert:
     first_detected: dt.date = dt.date(2026, 11, 20)
     detected_days: int = 3
     evidence: tuple[str, float, float | None, float] = ("usage_ratio_7d", 0.42, 0.48, 0.6)
+    owner_name: str | None = None
+    enabled: bool = True  # its alert type on in seed alert_type_policy
+    within_cap: bool = True  # within its CSM's daily cap
 
 
 def write_serving(path: Path, contracts: Contracts, alerts: list[Alert], published_at: str) -> Path:
@@ -76,9 +79,11 @@ def write_serving(path: Path, contracts: Contracts, alerts: list[Alert], publish
             con.execute(
                 f"insert into marts.{ALERTS} (alert_id, account_id, alert_type, severity, status, "
                 "first_detected_date, detected_days, evidence_metric, evidence_value, evidence_compared_to, "
-                "evidence_threshold, owner_csm_user_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "evidence_threshold, owner_csm_user_id, owner_csm_name, is_enabled, is_actionable, "
+                "is_within_daily_cap) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [a.alert_id, a.account_id, a.alert_type, a.severity, a.status, a.first_detected, a.detected_days,
-                 metric, value, compared, threshold, a.owner],
+                 metric, value, compared, threshold, a.owner, a.owner_name, a.enabled,
+                 a.status == "open" and a.enabled, a.within_cap],
             )  # fmt: skip
         con.execute("create table main._publication as select ? as published_at, 'run' as run_id", [published_at])
     return path

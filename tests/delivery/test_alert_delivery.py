@@ -230,24 +230,24 @@ def test_the_ledger_refuses_a_second_sent_row_for_an_episode_and_channel(tmp_pat
     book.close()
 
 
-def test_columns_the_serving_copy_adds_later_name_the_owner_and_hold_alerts_back(
-    tmp_path, night, webhook, contracts
-) -> None:
-    """owner_csm_name, is_enabled and is_within_daily_cap are read when the alerts mart has them."""
-    import duckdb
-
+def test_the_owner_is_named_and_alerts_not_actionable_or_past_the_cap_are_held_back(tmp_path, night, webhook) -> None:
+    """al-B's type is switched off and al-C is past its CSM's daily cap: only al-A goes out, with the CSM's name.
+    When al-C comes within the cap on a later night it is delivered then."""
     cfg = config(tmp_path, webhook)
-    serving, warehouse = night(NIGHT_1, "2026-12-01T17:30:00+00:00")
-    with duckdb.connect(str(serving)) as con:
-        con.execute("alter table marts.mart_churn_risk_alerts add column owner_csm_name varchar")
-        con.execute("alter table marts.mart_churn_risk_alerts add column is_enabled boolean")
-        con.execute("alter table marts.mart_churn_risk_alerts add column is_within_daily_cap boolean")
-        con.execute("update marts.mart_churn_risk_alerts set owner_csm_name = '田中 一郎', is_enabled = true")
-        con.execute("update marts.mart_churn_risk_alerts set is_within_daily_cap = alert_id <> 'al-C'")
-        con.execute("update marts.mart_churn_risk_alerts set is_enabled = false where alert_id = 'al-B'")
+    first = [
+        Alert("al-A", "001A", "usage_drop", "critical", "u1", owner_name="田中 一郎"),
+        Alert("al-B", "001B", "low_seat_utilisation", "warning", "u1", enabled=False),
+        Alert("al-C", "001C", "new_detractor", "warning", "u2", within_cap=False),
+    ]
+    serving, warehouse = night(first, "2026-12-01T17:30:00+00:00")
     deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
     assert [alert_ids_in(m["text"]) for m in webhook.accepted] == [["al-A"]]
     assert "担当CSM: 田中 一郎（u1）" in webhook.accepted[0]["text"]
+
+    later = [*first[:2], Alert("al-C", "001C", "new_detractor", "warning", "u2")]
+    serving, warehouse = night(later, "2026-12-02T17:30:00+00:00")
+    deliver_alerts(serving, warehouse, cfg, manifest_path=MANIFEST)
+    assert [alert_ids_in(m["text"]) for m in webhook.accepted] == [["al-A"], ["al-C"]]
 
 
 def test_no_e_mail_is_sent_while_a_nightly_holds_the_warehouse_lock(tmp_path, night, smtp) -> None:
