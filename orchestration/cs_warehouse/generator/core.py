@@ -14,6 +14,7 @@ import numpy as np
 
 from ..contract import load_contract
 from . import lifecycle as lc
+from .activities import ACT_PROBABILITY, ACTED_CHURN_MULTIPLIER, activity_rows
 from .catalog import EVENT_NAMES, FEATURE_MIN_TIER, ONBOARDING_MILESTONES, SETTINGS_ITEMS, TIERS
 from .crm import build_crm
 from .events import DAY_US, EPOCH, JST_OFFSET_US, EventStats, EventStream, write_events
@@ -74,6 +75,7 @@ def generate(
     product_rng = np.random.default_rng([seed, 3])
     users, meta = user_rows(product_rng, names, crm, ws, end)
     tables["product_users"] = users
+    tables["activities"], acted_realised = activity_rows(np.random.default_rng([seed, 5]), crm, ws, end, ids)
     model = build_product_model(product_rng, crm, meta, [u["user_id"] for u in users], ws, end)
 
     clean_counts = {name: len(rows) for name, rows in tables.items()}
@@ -90,6 +92,7 @@ def generate(
             )
 
     realised = _realised_effects(crm.accounts, tickets, end)
+    realised["risk_episodes_by_csm_action"] = acted_realised
     # The CSV rows are written; drop them so the event phase's memory is the activity model plus a few days.
     del crm, tables, tickets, users, meta
 
@@ -209,6 +212,16 @@ def planted_effects() -> list[dict[str, str]]:
                 f"{lc.SHARE_DETRACTOR:.0%} of accounts are unhappy: 80% of their NPS answers score 1-6 (others 7-8), "
                 "versus 8% detractor answers elsewhere; their CSAT is lower too. Churn hazard "
                 f"x{lc.DETRACTOR_MULTIPLIER:g}."
+            ),
+        },
+        {
+            "effect": "acted_risk_churns_less",
+            "description": (
+                "Every churn decision has a risk episode starting a few weeks into the usage decline, and accounts "
+                "with risky traits have scares that end without churn. The account's CSM acts on "
+                f"{ACT_PROBABILITY:.0%} of episodes (a call after a median 30 hours, then weekly follow-ups) and "
+                "does not touch the account during the others. An acted episode's churn probability is "
+                f"x{ACTED_CHURN_MULTIPLIER:g} that of a missed one (activities export)."
             ),
         },
         {
