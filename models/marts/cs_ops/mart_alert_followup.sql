@@ -67,12 +67,13 @@ ranked as (
     inner join activities
         on
             detected.account_id = activities.account_id
-            and activities.activity_local_at >= detected.detected_at
-            and activities.activity_local_at < detected.window_end_at
+            and detected.detected_at <= activities.activity_local_at
+            and detected.window_end_at > activities.activity_local_at
 ),
 
 first_activity as (
-    select * from ranked where activity_rank = 1
+    select * from ranked
+    where activity_rank = 1
 ),
 
 churned as (
@@ -109,7 +110,7 @@ bands as (
     inner join band_order
         on
             detected.account_id = band_order.account_id
-            and band_order.score_date >= detected.first_detected_date
+            and detected.first_detected_date <= band_order.score_date
             and band_order.score_date
             <= cast({{ dbt.dateadd('day', band_days, 'detected.first_detected_date') }} as date)
     group by detected.alert_id
@@ -123,8 +124,10 @@ joined as (
         first_activity.activity_type as first_activity_type,
         first_activity.owner_user_id as first_activity_owner_user_id,
         first_activity.activity_local_at as first_activity_at,
-        cast({{ dbt.datediff('detected.detected_at', 'first_activity.activity_local_at', 'minute') }} as {{ type_double() }})
-        / 60.0 as hours_to_activity,
+        cast(
+            {{ dbt.datediff('detected.detected_at', 'first_activity.activity_local_at', 'second') }}
+            as {{ type_double() }}
+        ) / 3600.0 as hours_to_activity,
         activity_log.activities > 0 as has_activity_log,
         churned.churn_date,
         bands.band_rank_at_detection,

@@ -17,7 +17,7 @@ grouped as (
         is_acted_within_sla as is_acted,
         detected_quarter,
         count(*) as episodes,
-        count(distinct account_id) as accounts,
+        count(distinct account_id) as accounts,  -- noqa: RF04
         sum(case when is_churned_90d then 1 else 0 end) as churned_episodes,
         sum(case when is_band_improved_30d is not null then 1 else 0 end) as band_known_episodes,
         sum(case when is_band_improved_30d then 1 else 0 end) as band_improved_episodes
@@ -32,7 +32,7 @@ select
     {{ fiscal_year('detected_quarter') }} as fiscal_year,
     {{ fiscal_quarter('detected_quarter') }} as fiscal_quarter,
     cast(episodes as integer) as episodes,
-    cast(accounts as integer) as accounts,
+    cast(accounts as integer) as accounts,  -- noqa: RF04
     cast(churned_episodes as integer) as churned_episodes,
     {{ safe_ratio('churned_episodes', 'episodes') }} as churn_rate_90d,
     cast(band_known_episodes as integer) as band_known_episodes,
