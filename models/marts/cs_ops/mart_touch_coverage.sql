@@ -121,5 +121,5 @@ left join month_activities on tiers.account_id = month_activities.account_id and
 left join owners
     on
         tiers.account_id = owners.account_id
-        and owners.start_date <= tiers.month
+        and tiers.month >= owners.start_date
         and (owners.ends_on_date is null or tiers.month < owners.ends_on_date)

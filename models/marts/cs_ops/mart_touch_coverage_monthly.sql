@@ -14,7 +14,7 @@ grouped as (
         fiscal_quarter,
         touch_tier,
         is_complete,
-        count(*) as accounts,
+        count(*) as accounts,  -- noqa: RF04
         sum(case when is_covered then 1 else 0 end) as covered_accounts,
         count(is_covered) as accounts_with_data,
         sum(prescribed_touches) as prescribed_touches,
@@ -28,7 +28,7 @@ select
     fiscal_year,
     fiscal_quarter,
     touch_tier,
-    cast(accounts as integer) as accounts,
+    cast(accounts as integer) as accounts,  -- noqa: RF04
     case when accounts_with_data > 0 then cast(covered_accounts as integer) end as covered_accounts,
     case when accounts_with_data > 0 then {{ safe_ratio('covered_accounts', 'accounts') }} end as touch_coverage,
     cast(prescribed_touches as integer) as prescribed_touches,
