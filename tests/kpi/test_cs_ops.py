@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from cs_warehouse.semantic_query import SemanticLayer
 from tests.conftest import STANDARD, Build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,3 +118,26 @@ def test_acted_on_alerts_churn_less(tables: dict[str, pd.DataFrame]) -> None:
     usage = out[out["alert_type"] == "usage_drop"].groupby("is_acted")[["episodes", "churned_episodes"]].sum()
     rates = usage["churned_episodes"] / usage["episodes"]
     assert rates.loc[False] >= 1.5 * rates.loc[True], rates
+
+
+def test_semantic_metrics_equal_the_marts(standard_build: Build, tables: dict[str, pd.DataFrame]) -> None:
+    """touch_coverage by tier and month (complete months) and alert_action_rate by month, from the semantic
+    layer, equal the ratios of the marts' counts."""
+    layer = SemanticLayer(standard_build.target / "semantic_manifest.json", standard_build.warehouse)
+    dims = ["metric_time__month", "touch_coverage_month__touch_tier"]
+    got = layer.query(["touch_coverage"], dims, order_by=dims)
+    cov = tables["mart_touch_coverage"]
+    cov = cov[cov["is_complete"]]
+    want = cov.groupby(["month", "touch_tier"])["is_covered"].mean()
+    assert len(got) == len(want) > 30
+    for row in got.itertuples(index=False):
+        key = (pd.Timestamp(row[0]), row[1])
+        assert row[2] == pytest.approx(want[(pd.Timestamp(key[0]), key[1])]), key
+    rate = layer.query(["alert_action_rate"], ["metric_time__month"], order_by=["metric_time__month"])
+    fu = tables["mart_alert_followup"]
+    fu = fu[fu["is_acted_within_sla"].notna()]
+    fu_month = pd.to_datetime(fu["first_detected_date"]).dt.to_period("M").dt.to_timestamp()
+    want_rate = fu["is_acted_within_sla"].astype(bool).groupby(fu_month).mean()
+    assert len(rate) == len(want_rate) > 10
+    for month, value in rate.itertuples(index=False):
+        assert value == pytest.approx(want_rate[pd.Timestamp(month)]), month
