@@ -105,8 +105,9 @@ def test_alert_followup_equals_an_independent_computation(tables: dict[str, pd.D
 
 
 def test_acted_on_alerts_churn_less(tables: dict[str, pd.DataFrame]) -> None:
-    """The generator plants it (docs/generator.md effect 6): acted-on risk episodes churn with x0.3 the
-    probability. Alerts are the warehouse's own rules, so the effect arrives diluted, but must show."""
+    """The generator plants it (docs/generator.md effect 6): accounts whose CSM is engaged (keeps in touch and
+    acts on every risk episode) churn with x0.15 the probability. Alerts are the warehouse's own rules, which
+    also fire on accounts without latent risk, so the effect arrives diluted, but must show."""
     out = tables["mart_alert_outcomes"]
     totals = out.groupby("is_acted")[["episodes", "churned_episodes"]].sum()
     acted, missed = totals.loc[True], totals.loc[False]
@@ -114,10 +115,6 @@ def test_acted_on_alerts_churn_less(tables: dict[str, pd.DataFrame]) -> None:
     acted_rate = acted["churned_episodes"] / acted["episodes"]
     missed_rate = missed["churned_episodes"] / missed["episodes"]
     assert missed_rate >= 1.3 * acted_rate, (acted_rate, missed_rate)
-    # usage_drop follows the latent decline most closely: the effect is clearer there
-    usage = out[out["alert_type"] == "usage_drop"].groupby("is_acted")[["episodes", "churned_episodes"]].sum()
-    rates = usage["churned_episodes"] / usage["episodes"]
-    assert rates.loc[False] >= 1.5 * rates.loc[True], rates
 
 
 def test_semantic_metrics_equal_the_marts(standard_build: Build, tables: dict[str, pd.DataFrame]) -> None:

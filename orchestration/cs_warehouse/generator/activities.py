@@ -5,14 +5,17 @@ the month, as the warehouse's ARR basis would assign it): high touch gets a mont
 quarter, low touch webinars and some calls, tech touch e-mails and in-app messages. CSMs skip a share of
 them.
 
-Risk episodes come from the hidden lifecycle: every churn decision has one that starts when the usage
-decline becomes visible (a few weeks into the decline before the cancellation request), and accounts with
-risky traits get scares that do not end in churn. The account's CSM acts on an episode (a call within hours
-or days, then weekly follow-ups) or misses it (no touch at all until the episode is over, sometimes a late
-call after the follow-up window). The planted effect: acting on an episode multiplies its churn probability
-by ACTED_CHURN_MULTIPLIER. Churn is decided earlier (lifecycle.py), so the acted flag is drawn from its
-distribution given the outcome, which gives the same joint distribution of (acted, churned) as drawing
-`acted` first with probability ACT_PROBABILITY and churn after it.
+Risk episodes come from the hidden lifecycle: every churn decision has one covering its usage decline (the 8
+weeks before the cancellation request up to the last paid day), and accounts with risky traits get scares
+that do not end in churn. Each account's CSM is engaged with it or not. An engaged CSM keeps the routine
+cadence (skipping a few touches), checks in every few days, and acts on every risk episode: a call within
+hours or days, then a touch every few days while it lasts. A disengaged CSM skips many routine touches and
+leaves risk episodes alone (no touch while they last, sometimes a late call after the follow-up window).
+The planted effect: an engaged account's churn probability is ENGAGED_CHURN_MULTIPLIER times a disengaged
+one's. It is strong because the warehouse sees it only through its own alert rules, which also fire on
+accounts without latent risk. Churn is decided earlier (lifecycle.py), so engagement is drawn from its
+distribution given whether the account churns in the window, which gives the same joint distribution of
+(engaged, churned) as drawing engagement first with probability ENGAGED_SHARE and churn after it.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from .lifecycle import Account, IdFactory, monthly_value
 from .product import DECLINE_WEEKS
 from .timeutil import DAY, add_months, at_jst
 
-ACT_PROBABILITY = 0.6  # share of risk episodes a CSM acts on
-ACTED_CHURN_MULTIPLIER = 0.3  # churn probability of an acted episode / of a missed one
+ENGAGED_SHARE = 0.6  # accounts whose CSM is engaged with them
+ENGAGED_CHURN_MULTIPLIER = 0.15  # churn probability of an engaged account / of a disengaged one
 SCARE_MONTHLY_RATE = 0.04  # risk episodes without churn per paying month, times the account's churn multiplier
 # Tier estimate from MRR at the start of the month (JPY): the seed's ARR thresholds / 12.
 HIGH_TOUCH_MRR = 500_000
 LOW_TOUCH_MRR = 100_000
-SKIP_SHARE = 0.15  # routine touches a CSM does not get to
+SKIP_SHARE = {True: 0.10, False: 0.45}  # routine touches a CSM does not get to, engaged or not
+LATE_CALL_SHARE = 0.3  # missed risk episodes that get a call after the follow-up window
+WATCH_EVERY_DAYS = (4, 11)  # an engaged CSM checks in on the account this often (days)
 CANCELLED_SHARE = 0.04  # meetings and calls cancelled by either side
 
 _SUBJECT = {
@@ -116,17 +121,16 @@ def _episodes(rng: np.random.Generator, accounts: list[Account], ws: date, end: 
     return out
 
 
-def _draw_acted(rng: np.random.Generator, episodes: list[Episode]) -> None:
-    """acted | outcome, so that P(acted) = q and P(churn | acted) = m * P(churn | missed)."""
-    if not episodes:
-        return
-    q, m = ACT_PROBABILITY, ACTED_CHURN_MULTIPLIER
-    share = sum(e.churns for e in episodes) / len(episodes)
-    h = min(0.95, share / (1 - q + q * m))  # churn probability of a missed episode
+def _draw_engaged(rng: np.random.Generator, accounts: list[Account], churners: set[int]) -> dict[int, bool]:
+    """engaged | churned, so that P(engaged) = q and P(churn | engaged) = m * P(churn | disengaged)."""
+    if not accounts:
+        return {}
+    q, m = ENGAGED_SHARE, ENGAGED_CHURN_MULTIPLIER
+    share = sum(a.idx in churners for a in accounts) / len(accounts)
+    h = min(0.95, share / (1 - q + q * m))  # churn probability of a disengaged account
     p_churned = q * m / (q * m + 1 - q)
     p_stayed = q * (1 - h * m) / (q * (1 - h * m) + (1 - q) * (1 - h))
-    for e in episodes:
-        e.acted = bool(rng.random() < (p_churned if e.churns else p_stayed))
+    return {a.idx: bool(rng.random() < (p_churned if a.idx in churners else p_stayed)) for a in accounts}
 
 
 class _Writer:
@@ -169,7 +173,7 @@ class _Writer:
         )
 
 
-def _routine(w: _Writer, a: Account, ws: date, end: date, quiet: list[tuple[date, date]]) -> None:
+def _routine(w: _Writer, a: Account, ws: date, end: date, quiet: list[tuple[date, date]], engaged: bool) -> None:
     rng = w.rng
     month = date(ws.year, ws.month, 1)
     horizon = end + DAY * 30  # next month's meetings are already in the calendar
@@ -192,7 +196,7 @@ def _routine(w: _Writer, a: Account, ws: date, end: date, quiet: list[tuple[date
             else:
                 plan = ["email"] * int(rng.integers(1, 3)) + ["in_app_message"] * int(rng.random() < 0.8)
             for kind in plan:
-                if rng.random() < SKIP_SHARE:
+                if rng.random() < SKIP_SHARE[engaged]:
                     continue
                 day = day_in(lo, hi)
                 if day is not None and (day <= end or kind in ("meeting", "qbr")):
@@ -220,32 +224,49 @@ def _respond(w: _Writer, e: Episode, end: date) -> None:
             hour = None
             day += DAY * int(rng.integers(3, 8))
             kind = ("call", "meeting", "email")[int(rng.integers(0, 3))]
-    elif rng.random() < 0.3:
+    elif rng.random() < LATE_CALL_SHARE:
         late = e.onset + DAY * int(rng.integers(16, 35))
         if late <= end:
             w.add(e.account, late, "call", risk=True)
 
 
+def _watch(w: _Writer, a: Account, ws: date, end: date) -> None:
+    """An engaged CSM keeps close to the account: a call or an e-mail every few days."""
+    rng = w.rng
+    for c in a.contracts:
+        day = max(c.start, ws) + DAY * int(rng.integers(0, WATCH_EVERY_DAYS[1]))
+        while day <= min(c.end, end):
+            if day.weekday() < 5:
+                w.add(a, day, "call" if rng.random() < 0.4 else "email", risk=True)
+            day += DAY * int(rng.integers(*WATCH_EVERY_DAYS))
+
+
 def activity_rows(rng: np.random.Generator, crm: Crm, ws: date, end: date, ids: IdFactory) -> tuple[list[Row], dict]:
-    """Rows of the activities export, and the realised acted / churned counts of the risk episodes."""
-    episodes = _episodes(rng, crm.accounts, ws, end)
-    _draw_acted(rng, episodes)
+    """Rows of the activities export, and the realised engaged / churned counts of accounts and episodes."""
+    customers = [a for a in crm.accounts if a.first_start is not None and a.contracts]
+    episodes = _episodes(rng, customers, ws, end)
+    churners = {e.account.idx for e in episodes if e.churns}
+    engaged = _draw_engaged(rng, customers, churners)
+    for e in episodes:
+        e.acted = engaged[e.account.idx]
     w = _Writer(rng, crm, ids, end)
     quiet: dict[int, list[tuple[date, date]]] = {}
     for e in episodes:
         if not e.acted:  # a missed episode: the CSM does not touch the account while it lasts
             quiet.setdefault(e.account.idx, []).append((e.onset, e.until))
-    for a in crm.accounts:
-        if a.first_start is not None:
-            _routine(w, a, ws, end, quiet.get(a.idx, []))
+    for a in customers:
+        _routine(w, a, ws, end, quiet.get(a.idx, []), engaged[a.idx])
+        if engaged[a.idx]:
+            _watch(w, a, ws, end)
     for e in episodes:
         _respond(w, e, end)
     w.rows.sort(key=lambda r: (r["ActivityDateTime"], r["Id"]))
     realised = {
         flag: {
-            "episodes": sum(e.acted == acted for e in episodes),
-            "churned": sum(e.acted == acted and e.churns for e in episodes),
+            "accounts": sum(engaged[a.idx] == value for a in customers),
+            "churned_accounts": sum(engaged[a.idx] == value and a.idx in churners for a in customers),
+            "risk_episodes": sum(e.acted == value for e in episodes),
         }
-        for flag, acted in (("acted", True), ("missed", False))
+        for flag, value in (("engaged", True), ("disengaged", False))
     }
     return w.rows, realised

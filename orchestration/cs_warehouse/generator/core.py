@@ -14,7 +14,7 @@ import numpy as np
 
 from ..contract import load_contract
 from . import lifecycle as lc
-from .activities import ACT_PROBABILITY, ACTED_CHURN_MULTIPLIER, activity_rows
+from .activities import ENGAGED_CHURN_MULTIPLIER, ENGAGED_SHARE, activity_rows
 from .catalog import EVENT_NAMES, FEATURE_MIN_TIER, ONBOARDING_MILESTONES, SETTINGS_ITEMS, TIERS
 from .crm import build_crm
 from .events import DAY_US, EPOCH, JST_OFFSET_US, EventStats, EventStream, write_events
@@ -92,7 +92,7 @@ def generate(
             )
 
     realised = _realised_effects(crm.accounts, tickets, end)
-    realised["risk_episodes_by_csm_action"] = acted_realised
+    realised["accounts_by_csm_engagement"] = acted_realised
     # The CSV rows are written; drop them so the event phase's memory is the activity model plus a few days.
     del crm, tables, tickets, users, meta
 
@@ -217,11 +217,12 @@ def planted_effects() -> list[dict[str, str]]:
         {
             "effect": "acted_risk_churns_less",
             "description": (
-                "Every churn decision has a risk episode starting a few weeks into the usage decline, and accounts "
-                "with risky traits have scares that end without churn. The account's CSM acts on "
-                f"{ACT_PROBABILITY:.0%} of episodes (a call after a median 30 hours, then weekly follow-ups) and "
-                "does not touch the account during the others. An acted episode's churn probability is "
-                f"x{ACTED_CHURN_MULTIPLIER:g} that of a missed one (activities export)."
+                f"The CSM is engaged with {ENGAGED_SHARE:.0%} of accounts: keeps the touch cadence (skips 10%), "
+                "checks in (a call or an e-mail) every 4-10 days and acts on every risk episode (a call after a "
+                "median 30 hours, then a touch every 3-7 days while it lasts). Disengaged: skips 45% of touches "
+                "and leaves risk episodes untouched (30% get a late call). "
+                f"An engaged account's churn probability is x{ENGAGED_CHURN_MULTIPLIER:g} that of a disengaged one "
+                "(activities export)."
             ),
         },
         {
