@@ -1,12 +1,12 @@
 """Render docs/kpis.md, the KPI reference, from the models' yml (`python -m cs_warehouse.kpi_docs`).
 
 The yml under models/ is read directly (no dbt parse). A model documents its KPIs in `config.meta`:
-`label_en` (English name), `grain`, `kpi_section` (revenue, usage, voice, health), `public_table: true` for the
-tables of the BI contract, and `kpis`: KPI key -> `label` (English), optional `label_ja`, `grain`,
-`kpi_section` and `definition`. A missing `label_ja` or `definition` comes from the model's column of that
-name (its `label_ja` and description), a missing `label_ja` last from the model; a missing `grain` or
-`kpi_section` from the model. The Markdown is generated, never edited by hand; a test fails when it falls
-behind the yml.
+`label_en` (English name), `grain`, `kpi_section` (revenue, usage, voice, health, cs_operations),
+`public_table: true` for the tables of the BI contract, and `kpis`: KPI key -> `label` (English), optional
+`label_ja`, `grain`, `kpi_section` and `definition`. A missing `label_ja` or `definition` comes from the
+model's column of that name (its `label_ja` and description), a missing `label_ja` last from the model; a
+missing `grain` or `kpi_section` from the model. The Markdown is generated, never edited by hand; a test
+fails when it falls behind the yml.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ SECTIONS = {
     "usage": "Product usage KPIs",
     "voice": "Voice of the customer and support",
     "health": "Account health and action",
+    "cs_operations": "CS operations: touches, alert follow-up, team efficiency",
 }
 
 INTRO = """# KPI reference

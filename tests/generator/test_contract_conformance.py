@@ -22,6 +22,7 @@ CSV_ENTITIES = [
     "contract_items",
     "opportunities",
     "cancellation_surveys",
+    "activities",
     "support_tickets",
     "nps_responses",
     "csat_responses",

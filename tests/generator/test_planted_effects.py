@@ -56,3 +56,28 @@ def test_annual_contracts_churn_less(medium_dir: Path) -> None:
     """).fetchall()
     share = dict(rows)
     assert share["monthly"] > 1.5 * share["annual"], share
+
+
+def test_activities_follow_one_tier_a_month_and_the_account_owner(medium_dir: Path) -> None:
+    """QBRs are high touch, webinars low touch, in-app messages tech touch: an account-month never mixes them.
+    Every activity is owned by the CSM assigned to the account on its day (the assignment history)."""
+    con = duckdb.connect()
+    d = str(medium_dir)
+    acts = f"read_csv('{d}/activities.csv', all_varchar=true)"
+    mixed = con.execute(f"""
+        select AccountId, substr(ActivityDateTime, 1, 7) as month, count(distinct Type) as tier_types
+        from {acts} where Type in ('qbr', 'webinar', 'in_app_message') group by 1, 2 having count(distinct Type) > 1
+    """).fetchall()
+    assert mixed == []
+    counts = dict(con.execute(f"select Type, count(*) from {acts} group by 1").fetchall())
+    assert set(counts) == {"meeting", "call", "email", "webinar", "qbr", "onboarding_session", "in_app_message"}
+    wrong_owner = con.execute(f"""
+        select count(*) from {acts} as a
+        join read_csv('{d}/account_csm_assignments.csv', all_varchar=true) as s
+            on s.AccountId = a.AccountId
+            and s.StartDate <= least(substr(a.ActivityDateTime, 1, 10), '{END}')
+            and (s.EndDate = '' or s.EndDate is null or least(substr(a.ActivityDateTime, 1, 10), '{END}') < s.EndDate)
+        where s.UserId <> a.OwnerId
+    """).fetchone()[0]
+    owned = con.execute(f"select count(*) from {acts}").fetchone()[0]
+    assert owned > 1000 and wrong_owner == 0

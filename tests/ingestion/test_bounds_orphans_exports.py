@@ -151,7 +151,7 @@ def test_a_missing_export_declared_optional_is_skipped(
     monkeypatch.setenv("CSW_OPTIONAL_EXPORTS", "csat_responses")
     results = load_landing(db, landing)
     assert "csat_responses.csv" not in by_file(results)
-    # product_usage_daily is optional in the contract and absent from the minimal landing folder too.
+    # product_usage_daily and activities are optional in the contract and absent from the minimal landing folder too.
     assert {r.entity for r in results} == {
         "users", "accounts", "account_csm_assignments", "contacts", "product_lines", "plans", "contracts",
         "contract_items", "opportunities", "cancellation_surveys", "support_tickets", "nps_responses",

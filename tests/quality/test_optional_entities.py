@@ -1,4 +1,4 @@
-"""An entity a source may leave empty (product_usage_daily) fails no check for being empty; counts that stop
+"""An entity a source may leave empty (product_usage_daily, activities) fails no check for being empty; counts that stop
 arriving are the publish gates' business (a volume drop vs the published night), not a GX warning."""
 
 from __future__ import annotations
@@ -56,3 +56,20 @@ def test_an_empty_export_of_a_required_entity_is_critical(tmp_path: Path) -> Non
         if f.expectation == "expect_table_row_count_to_be_between"
     ]
     assert empty.observed_value == 0
+
+
+def test_an_empty_activity_log_fails_nothing(tmp_path: Path) -> None:
+    """A source without a CRM activity log (RavenStack): raw.activities exists and is empty; so do its parents'
+    tables here (their own suites check them)."""
+    db = write_warehouse(
+        tmp_path / "wh.duckdb",
+        [
+            *(f"create or replace table raw.{parent} (id varchar)" for parent in ("accounts", "contacts", "users")),
+            "create or replace table raw.activities (id varchar, account_id varchar, who_id varchar, "
+            "owner_id varchar, type varchar, status varchar, activity_date_time timestamptz, duration_minutes bigint, "
+            "related_alert_id_c varchar, subject varchar, _load_id varchar)",
+        ],
+    )
+    result = run_suite(raw_suite(load_contract().entities["activities"]), db, history_dir=tmp_path / "h", now=NOW)
+    assert result.outcomes, "the suite ran no expectation"
+    assert not result.failures(critical=True) and not result.failures(critical=False)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..contract import load_contract
 from . import lifecycle as lc
+from .activities import ENGAGED_CHURN_MULTIPLIER, ENGAGED_SHARE, activity_rows
 from .catalog import EVENT_NAMES, FEATURE_MIN_TIER, ONBOARDING_MILESTONES, SETTINGS_ITEMS, TIERS
 from .crm import build_crm
 from .events import DAY_US, EPOCH, JST_OFFSET_US, EventStats, EventStream, write_events
@@ -74,6 +75,7 @@ def generate(
     product_rng = np.random.default_rng([seed, 3])
     users, meta = user_rows(product_rng, names, crm, ws, end)
     tables["product_users"] = users
+    tables["activities"], acted_realised = activity_rows(np.random.default_rng([seed, 5]), crm, ws, end, ids)
     model = build_product_model(product_rng, crm, meta, [u["user_id"] for u in users], ws, end)
 
     clean_counts = {name: len(rows) for name, rows in tables.items()}
@@ -90,6 +92,7 @@ def generate(
             )
 
     realised = _realised_effects(crm.accounts, tickets, end)
+    realised["accounts_by_csm_engagement"] = acted_realised
     # The CSV rows are written; drop them so the event phase's memory is the activity model plus a few days.
     del crm, tables, tickets, users, meta
 
@@ -209,6 +212,17 @@ def planted_effects() -> list[dict[str, str]]:
                 f"{lc.SHARE_DETRACTOR:.0%} of accounts are unhappy: 80% of their NPS answers score 1-6 (others 7-8), "
                 "versus 8% detractor answers elsewhere; their CSAT is lower too. Churn hazard "
                 f"x{lc.DETRACTOR_MULTIPLIER:g}."
+            ),
+        },
+        {
+            "effect": "acted_risk_churns_less",
+            "description": (
+                f"The CSM is engaged with {ENGAGED_SHARE:.0%} of accounts: keeps the touch cadence (skips 10%), "
+                "checks in (a call or an e-mail) every 4-10 days and acts on every risk episode (a call after a "
+                "median 30 hours, then a touch every 3-7 days while it lasts). Disengaged: skips 45% of touches "
+                "and leaves risk episodes untouched (30% get a late call). "
+                f"An engaged account's churn probability is x{ENGAGED_CHURN_MULTIPLIER:g} that of a disengaged one "
+                "(activities export)."
             ),
         },
         {

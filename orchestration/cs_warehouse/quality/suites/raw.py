@@ -68,6 +68,8 @@ EXTRAS: dict[str, dict] = {
     "support_tickets": {"freshness": Freshness("created_at", max_age_days=14)},
     # Only sources that export usage counts instead of events fill it; empty is normal (no not-empty rule).
     "product_usage_daily": {"may_be_empty": True},
+    # Optional: a source without a CRM activity log leaves it empty.
+    "activities": {"may_be_empty": True},
 }
 
 
