@@ -22,6 +22,8 @@
 {%- set baseline_first = var('alert_usage_baseline_first_week') | int %}
 {%- set baseline_last = var('alert_usage_baseline_last_week') | int %}
 {%- set baseline_weeks = baseline_last - baseline_first + 1 %}
+{%- set baseline_weekly_events =
+    'cast(usage_windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks %}
 
 with
 
@@ -45,12 +47,8 @@ final as (
         usage_windows.active_events_7d,
         usage_windows.active_events_30d,
         usage_windows.active_events_prior_30d,
-        cast(usage_windows.usage_baseline_events as {{ type_double() }})
-        / {{ baseline_weeks }} as usage_baseline_weekly_events,
-        {{ safe_ratio(
-            'usage_windows.active_events_7d',
-            'cast(usage_windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks
-        ) }} as usage_ratio_7d,
+        {{ baseline_weekly_events }} as usage_baseline_weekly_events,
+        {{ safe_ratio('usage_windows.active_events_7d', baseline_weekly_events) }} as usage_ratio_7d,
         {{ safe_ratio('usage_windows.active_events_30d', 'usage_windows.active_events_prior_30d') }} as usage_trend,
 
         -- users and seats
