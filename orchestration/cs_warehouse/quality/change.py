@@ -141,7 +141,8 @@ def decide(history_dir: Path, suite: Suite, tonight: Tonight, now: dt.datetime) 
             return due("no comparable dbt build recorded")
         if rebuilt & models:
             return due(f"dbt rebuilt {', '.join(sorted(rebuilt & models))}")
-    newest = max([*(loads or {}).values(), *((state["build"] or {}).get("loads") or {}).values()], default=None)
+    seen = [*(loads or {}).values(), *((state["build"] or {}).get("loads") or {}).values()]
+    newest = max((load for load in seen if load), default=None)
     what = f"nothing new since load {newest}" if newest else "nothing new since its last validation"
     return Decision(False, what + ("" if not models else " (dbt did not rebuild what it reads)"), state, previous)
 
