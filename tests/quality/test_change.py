@@ -16,6 +16,7 @@ from cs_warehouse import build_state
 from cs_warehouse.contract import load_contract
 from cs_warehouse.defs.quality import CRITICAL_CHECK, WARNING_CHECK, build_layer_check
 from cs_warehouse.ingestion.load import load_landing
+from cs_warehouse.quality import change
 from cs_warehouse.quality.suites.marts import mart_mrr_movements
 from cs_warehouse.quality.suites.raw import raw_suite
 from cs_warehouse.settings import Settings
@@ -120,3 +121,18 @@ def test_mart_suite_runs_only_when_dbt_rebuilt_the_mart(
     dbt_built({"contracts": "20260331T010000-d", "product_events": "20260331T010000-c"})
     rebuilt = _night(settings, MOVEMENTS_KEY, suite)[CRITICAL_CHECK]
     assert rebuilt.passed and rebuilt.metadata["expectations_evaluated"].value > 0
+
+
+def test_a_table_never_loaded_counts_as_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An optional export no source sends has no load id: its suite is validated once, then skipped."""
+    monkeypatch.delenv("CSW_FULL_CHECKS", raising=False)
+    monkeypatch.setenv("CSW_FULL_CHECK_DAYS", "7")
+    suite = raw_suite(load_contract().entities["product_usage_daily"])
+    tonight = change.Tonight(loads={"contracts": "20260331T010000-a"}, build=None)  # none of product_usage_daily
+    now = dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
+    first = change.decide(tmp_path, suite, tonight, now)
+    assert first.validate and first.reason == "first validation"
+    change.record_pass(tmp_path, suite, first, now, full=True, warnings=[])
+    later = change.decide(tmp_path, suite, tonight, now + dt.timedelta(days=1))
+    assert not later.validate
+    assert later.reason == "nothing new since load 20260331T010000-a"
