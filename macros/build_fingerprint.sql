@@ -116,11 +116,17 @@
         {{ return(true) }}
     {%- endif -%}
     {%- if execute and model.resource_type == 'model' and config.get('materialized') == 'incremental' -%}
-        {%- set recorded = recorded_build_fingerprint() -%}
-        {%- if recorded != build_fingerprint() -%}
-            {{ log(model.name ~ ": a var or seed it reads changed since its last build: rebuilt in full", info=true) if recorded is not none }}
-            {{ return(true) }}
+        {#- Decided once per model and invocation: the model's SQL (each is_incremental()) and the
+            materialization ask several times. `graph` is the invocation's one graph, shared by every node. -#}
+        {%- set decisions = graph.setdefault('build_fingerprint_decisions', {}) -%}
+        {%- set key = invocation_id ~ ':' ~ model.unique_id -%}
+        {%- if key not in decisions -%}
+            {%- set recorded = recorded_build_fingerprint() -%}
+            {%- set changed = recorded != build_fingerprint() -%}
+            {{ log(model.name ~ ": a var or seed it reads changed since its last build: rebuilt in full", info=true) if changed and recorded is not none }}
+            {%- do decisions.update({key: changed}) -%}
         {%- endif -%}
+        {{ return(decisions[key]) }}
     {%- endif -%}
     {{ return(false) }}
 {% endmacro %}

@@ -80,6 +80,21 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The account-days a run of a health component writes: the spine's days with an active contract item, from
+    the `bounds` CTE's first_output_date on (the model defines `bounds` from health_recompute_bounds), with
+    account_id, score_date and the spine's `extra_columns`. -#}
+{% macro health_active_days(extra_columns=[]) -%}
+    select
+        account_days.account_id,
+        account_days.score_date
+        {%- for column in extra_columns %},
+        account_days.{{ column }}
+        {%- endfor %}
+    from {{ ref('int_health_account_days') }} as account_days
+    cross join bounds
+    where account_days.has_active_item and account_days.score_date >= bounds.first_output_date
+{%- endmacro %}
+
 {#- The bounds above with first_spine_date = first_output_date - warmup_days. -#}
 {% macro health_recompute_spine_bounds(incremental, warmup_days) -%}
     select

@@ -129,8 +129,9 @@ def test_fingerprints_rebuild_only_on_a_changed_var_or_seed(probe: Probe) -> Non
     assert {event_id: second[event_id][1] for event_id in first} == {k: v[1] for k, v in first.items()}
     assert second[4][1] != first[1][1]
 
-    # A var only a macro of the model reads: every row recomputed, as a full refresh would.
-    probe.build("--vars", '{"multiplier": 3}')
+    # A var only a macro of the model reads: every row recomputed, as a full refresh would, and said once.
+    out = probe.build("--vars", '{"multiplier": 3}')
+    assert out.count("scored: a var or seed it reads changed since its last build: rebuilt in full") == 1
     assert scores(probe.scored()) == {1: 25, 2: 41, 3: 13, 4: 29}
 
     # A var of an ancestor (the view's filter): rows it now drops disappear.

@@ -27,12 +27,15 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from cs_warehouse.ingestion.validate import quote_ident
 from cs_warehouse.settings import PROJECT_DIR, dbt_executable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PUBLIC_MARTS = ("customer_360", "mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure")
 KPI_TABLE = "mart_kpi_monthly"

@@ -6,11 +6,8 @@
 
 {{
     config(
-        materialized='incremental',
-        unique_key=['account_id', 'score_date'],
         incremental_strategy=usage_incremental_strategy(),
         partition_by=usage_incremental_partition_by('score_date'),
-        on_schema_change='fail',
         pre_hook="{{ planner_hash_joins() }}",
     )
 }}

@@ -5,11 +5,8 @@
 
 {{
     config(
-        materialized='incremental',
-        unique_key=['account_id', 'score_date'],
         incremental_strategy=usage_incremental_strategy(),
         partition_by=usage_incremental_partition_by('score_date'),
-        on_schema_change='fail',
         pre_hook="{{ planner_hash_joins() }}",
     )
 }}
@@ -23,13 +20,7 @@ bounds as (
 ),
 
 active_days as (
-    select
-        account_days.account_id,
-        account_days.score_date,
-        account_days.plan_tier_rank
-    from {{ ref('int_health_account_days') }} as account_days
-    cross join bounds
-    where account_days.has_active_item and account_days.score_date >= bounds.first_output_date
+    {{ health_active_days(['plan_tier_rank']) }}
 ),
 
 tier_names as (

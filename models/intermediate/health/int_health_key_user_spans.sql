@@ -4,6 +4,8 @@
 -- registration row (possibly an empty span, from > to), so the rows also list who counts as a key user and
 -- from when. Users registered before the event history are measured from its first day.
 
+{{ config(materialized='table') }}
+
 {%- set window_days = var('alert_key_user_inactive_days') | int %}
 
 with

@@ -13,11 +13,8 @@
 
 {{
     config(
-        materialized='incremental',
-        unique_key=['account_id', 'score_date'],
         incremental_strategy=usage_incremental_strategy(),
         partition_by=usage_incremental_partition_by('score_date'),
-        on_schema_change='fail',
         pre_hook="{{ planner_hash_joins() }}",
     )
 }}
@@ -25,6 +22,8 @@
 {%- set baseline_first = var('alert_usage_baseline_first_week') | int %}
 {%- set baseline_last = var('alert_usage_baseline_last_week') | int %}
 {%- set baseline_weeks = baseline_last - baseline_first + 1 %}
+{%- set baseline_weekly_events =
+    'cast(usage_windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks %}
 
 with
 
@@ -33,15 +32,7 @@ bounds as (
 ),
 
 active_days as (
-    select
-        account_days.account_id,
-        account_days.score_date,
-        account_days.is_paying,
-        account_days.licensed_seats,
-        account_days.plan_tier
-    from {{ ref('int_health_account_days') }} as account_days
-    cross join bounds
-    where account_days.has_active_item and account_days.score_date >= bounds.first_output_date
+    {{ health_active_days(['is_paying', 'licensed_seats', 'plan_tier']) }}
 ),
 
 final as (
@@ -56,12 +47,8 @@ final as (
         usage_windows.active_events_7d,
         usage_windows.active_events_30d,
         usage_windows.active_events_prior_30d,
-        cast(usage_windows.usage_baseline_events as {{ type_double() }})
-        / {{ baseline_weeks }} as usage_baseline_weekly_events,
-        {{ safe_ratio(
-            'usage_windows.active_events_7d',
-            'cast(usage_windows.usage_baseline_events as ' ~ type_double() ~ ') / ' ~ baseline_weeks
-        ) }} as usage_ratio_7d,
+        {{ baseline_weekly_events }} as usage_baseline_weekly_events,
+        {{ safe_ratio('usage_windows.active_events_7d', baseline_weekly_events) }} as usage_ratio_7d,
         {{ safe_ratio('usage_windows.active_events_30d', 'usage_windows.active_events_prior_30d') }} as usage_trend,
 
         -- users and seats

@@ -3,6 +3,8 @@
 -- logo churn rate of that month. An account that was not paying then (new this month) is tech touch until
 -- next month, because its value is 0.
 
+{{ config(materialized='table') }}
+
 with
 
 account_months as (

@@ -10,6 +10,11 @@ index) is paid once per layer instead of once per suite. A layer's step runs onc
 is built, which is when what is downstream of them could start anyway. Checks are registered only for assets
 that exist: raw entities of the contract and dbt models in the manifest; a suite written for a mart that is
 not built yet waits until the model lands.
+
+A suite is validated only when something it reads changed since it last passed (quality/change.py): a new
+load of a raw table it reads, or a model dbt rebuilt tonight, and everything on the weekly full check. A
+suite with nothing new reports the outcome it passed with, marked `skipped: nothing new since load N`, and
+tonight's freshness; a step whose suites all have nothing new does not import Great Expectations.
 """
 
 import datetime as dt
@@ -21,10 +26,10 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from cs_warehouse.quality import scope
-from cs_warehouse.quality.spec import Suite
+from cs_warehouse.quality import change, scope
+from cs_warehouse.quality.spec import CRITICAL, Suite
 from cs_warehouse.quality.suites import all_suites, generic_model_suite, model_columns
-from cs_warehouse.settings import Settings
+from cs_warehouse.settings import Settings, profile_output
 
 if TYPE_CHECKING:
     from cs_warehouse.quality.runner import ExpectationOutcome, SuiteOutcome
@@ -94,51 +99,105 @@ def build_layer_check(
 
     @dg.multi_asset_check(name=name, specs=specs, can_subset=True)
     def check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        # Great Expectations is imported here, by the step that validates, not when the definitions load.
-        from cs_warehouse.quality.runner import build_data_docs, run_suite
-
         settings = settings_factory()
-        docs_dir = settings.gx_docs_dir
-        docs_index = docs_dir / "index.html"
-        stored = []
+        now = reference_time(settings)
+        tonight = change.Tonight.read(
+            settings.warehouse_path,
+            settings.quality_history_dir,
+            dbt_manifest_or_none,
+            duckdb_file=profile_output(settings.dbt_target).get("type") == "duckdb",
+        )
+        due = []
         for suite in suites:
             asset_key = dg.AssetKey(list(suite.asset_key))
             selected = {key.name for key in context.selected_asset_check_keys if key.asset_key == asset_key}
             if not selected:
                 continue
-            now = reference_time(settings)
-            load_scope = None
-            if suite.checked_by_load:
-                latest = scope.latest_load(settings.warehouse_path, suite.asset_key[-1])
-                load_scope = scope.decide(settings.quality_history_dir, f"gx.{suite.name}", latest, now)
-                context.log.info(f"GX suite {suite.name}: {load_scope.describe()} ({load_scope.reason})")
-            outcome = run_suite(
-                suite,
-                settings.warehouse_path,
-                docs_dir=docs_dir,
-                history_dir=settings.quality_history_dir,
-                now=now,
-                build_docs=False,
-                after_load=load_scope.after_load if load_scope else None,
-            )
-            if load_scope is not None and not outcome.failures(critical=True):
-                scope.record_pass(settings.quality_history_dir, f"gx.{suite.name}", load_scope, now)
-            stored += outcome.stored
-            context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
-            if CRITICAL_CHECK in selected:
-                failures = outcome.failures(critical=True)
-                yield _result(
-                    CRITICAL_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.ERROR, docs_index, load_scope
-                )
-            if WARNING_CHECK in selected:
-                failures = outcome.failures(critical=False)
-                yield _result(
-                    WARNING_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.WARN, docs_index, load_scope
-                )
-        if stored:
-            build_data_docs(docs_dir, stored)
+            decision = change.decide(settings.quality_history_dir, suite, tonight, now)
+            if decision.validate:
+                context.log.info(f"GX suite {suite.name}: validating ({decision.reason})")
+                due.append((suite, asset_key, selected, decision))
+                continue
+            context.log.info(f"GX suite {suite.name}: skipped: {decision.reason}")
+            yield from _skipped_results(suite, asset_key, selected, decision, settings, now)
+        if due:
+            yield from _validate(context, due, settings, now)
 
     return check
+
+
+def _validate(context: dg.AssetCheckExecutionContext, due: list, settings: Settings,
+              now: dt.datetime) -> Iterator[dg.AssetCheckResult]:  # fmt: skip
+    """Validate the suites with something new, and move their records when their critical expectations pass."""
+    # Great Expectations is imported here, by a step that validates, not when the definitions load.
+    from cs_warehouse.quality.runner import build_data_docs, run_suite
+
+    docs_dir = settings.gx_docs_dir
+    docs_index = docs_dir / "index.html"
+    stored = []
+    for suite, asset_key, selected, decision in due:
+        load_scope = None
+        if suite.checked_by_load:
+            latest = scope.latest_load(settings.warehouse_path, suite.asset_key[-1])
+            load_scope = scope.decide(settings.quality_history_dir, f"gx.{suite.name}", latest, now)
+            context.log.info(f"GX suite {suite.name}: {load_scope.describe()} ({load_scope.reason})")
+        outcome = run_suite(
+            suite,
+            settings.warehouse_path,
+            docs_dir=docs_dir,
+            history_dir=settings.quality_history_dir,
+            now=now,
+            build_docs=False,
+            after_load=load_scope.after_load if load_scope else None,
+        )
+        if not outcome.failures(critical=True):
+            if load_scope is not None:
+                scope.record_pass(settings.quality_history_dir, f"gx.{suite.name}", load_scope, now)
+            warnings = [f.as_metadata() for f in outcome.failures(critical=False) if not f.part.endswith("_freshness")]
+            full = load_scope is None or load_scope.full
+            change.record_pass(settings.quality_history_dir, suite, decision, now, full=full, warnings=warnings)
+        stored += outcome.stored
+        context.log.info(f"GX suite {suite.name}: {len(outcome.outcomes)} expectations in {outcome.seconds:.2f}s")
+        if CRITICAL_CHECK in selected:
+            failures = outcome.failures(critical=True)
+            yield _result(
+                CRITICAL_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.ERROR, docs_index, load_scope
+            )
+        if WARNING_CHECK in selected:
+            failures = outcome.failures(critical=False)
+            yield _result(
+                WARNING_CHECK, asset_key, failures, outcome, dg.AssetCheckSeverity.WARN, docs_index, load_scope
+            )
+    if stored:
+        build_data_docs(docs_dir, stored)
+
+
+def _skipped_results(suite: Suite, asset_key: dg.AssetKey, selected: set[str], decision: change.Decision,
+                     settings: Settings, now: dt.datetime) -> Iterator[dg.AssetCheckResult]:  # fmt: skip
+    """The checks of a suite with nothing new: the outcome it last passed with (its critical expectations
+    passed, or it would not have been skipped; its failing warnings are listed again), and tonight's
+    freshness, which depends on the clock."""
+    previous = decision.previous or {}
+    fresh = change.freshness_failures(suite, settings.warehouse_path, now)
+    for check_name, critical, severity in (
+        (CRITICAL_CHECK, True, dg.AssetCheckSeverity.ERROR),
+        (WARNING_CHECK, False, dg.AssetCheckSeverity.WARN),
+    ):
+        if check_name not in selected:
+            continue
+        failures = [f for f in fresh if (f["severity"] == CRITICAL.value) == critical]
+        if not critical:
+            failures = list(previous.get("warnings", [])) + failures
+        metadata: dict[str, Any] = {
+            "suite": suite.name,
+            "skipped": f"skipped: {decision.reason}",
+            "last_validated_at": previous.get("validated_at", ""),
+            "failing_expectations": len(failures),
+            "failures": dg.MetadataValue.json(failures[:MAX_LISTED_FAILURES]),
+        }
+        yield dg.AssetCheckResult(
+            asset_key=asset_key, check_name=check_name, passed=not failures, severity=severity, metadata=metadata
+        )
 
 
 def build_quality_checks(
@@ -162,6 +221,14 @@ def build_quality_checks(
             step = f"gx_{'__'.join(path)}" if key in own_step else f"gx_{path[0]}"
             layers.setdefault(step, []).append(suite)
     return [build_layer_check(step, layer, settings_factory) for step, layer in layers.items()]
+
+
+def dbt_manifest_or_none() -> dict | None:
+    """The parsed dbt manifest, None when there is none (the suites reading models are then validated)."""
+    from cs_warehouse.dbt_project import dbt_project
+
+    path = dbt_project.manifest_path
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def dbt_manifest() -> dict:
