@@ -19,6 +19,7 @@ alerts as (
         severity,
         was_ever_critical,
         owner_csm_user_id,
+        owner_csm_name,
         first_detected_date
     from {{ ref('mart_churn_risk_alerts') }}
 ),
@@ -147,6 +148,7 @@ select
     severity,
     sla_severity,
     owner_csm_user_id,
+    owner_csm_name,
     first_detected_date,
     cast({{ dbt.date_trunc('quarter', 'first_detected_date') }} as date) as detected_quarter,
     detected_at,

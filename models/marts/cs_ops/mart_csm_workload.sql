@@ -80,6 +80,7 @@ alerts as (
 
 select
     book_months.csm_user_id,
+    crm_users.user_name as csm_name,
     book_months.month,
     months.fiscal_year,
     months.fiscal_quarter,
@@ -116,3 +117,4 @@ cross join activity_log
 inner join {{ ref('int_months') }} as months on book_months.month = months.month_start_date
 left join activities on book_months.csm_user_id = activities.csm_user_id and book_months.month = activities.month
 left join alerts on book_months.csm_user_id = alerts.csm_user_id and book_months.month = alerts.month
+left join {{ ref('stg_crm__users') }} as crm_users on book_months.csm_user_id = crm_users.user_id
