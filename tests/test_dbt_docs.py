@@ -126,7 +126,7 @@ def test_dbts_docs_page_holds_each_placeholder_once() -> None:
 
 
 def test_the_projects_mart_columns_show_their_labels() -> None:
-    """On the project's own manifest (`dbt parse`): labels from models/marts/_marts.yml and the usage marts."""
+    """On the project's own manifest (`dbt parse`): labels of the revenue marts (mart_mrr_movements) and usage marts."""
     path = PROJECT_DIR / "target" / "manifest.json"
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `dbt parse` first (the Makefile's test targets do)")
