@@ -87,7 +87,7 @@ def project_signature(manifest: Mapping[str, Any], project_file: Path, target: s
 
 
 def latest_loads(warehouse_path: Path) -> dict[str, str]:
-    """Newest load id per raw table (the load audit of ingestion/load.py)."""
+    """Newest load id per raw table (the load audit, ingestion/audit.py)."""
     if not warehouse_path.exists():
         return {}
     with duckdb.connect(str(warehouse_path), read_only=True) as con:

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from cs_warehouse.ingestion.load import RAW_SCHEMA
+from cs_warehouse.ingestion.audit import RAW_SCHEMA
 
 GATES_PATH = Path(__file__).resolve().parents[2] / "contract" / "publish_gates.yml"
 LEDGER_NAME = "gate_acceptances.jsonl"

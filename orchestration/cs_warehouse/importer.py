@@ -23,8 +23,8 @@ import yaml
 from cs_warehouse.contract import load_contract
 from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.ingestion.readers import decode_landing_text
-from cs_warehouse.ingestion.validate import quote_ident
 from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.sqltext import quote_ident
 
 
 @dataclass

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from cs_warehouse.ingestion.validate import quote_ident
 from cs_warehouse.settings import PROJECT_DIR, dbt_executable
+from cs_warehouse.sqltext import quote_ident
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from cs_warehouse.ingestion.validate import quote_ident, sql_literal
+from cs_warehouse.sqltext import quote_ident, sql_literal
 
 PUBLISHED_SCHEMAS = ("marts",)
 FAILURE_FILE = "last_failure.json"

@@ -15,7 +15,8 @@ import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
-from cs_warehouse.ingestion.load import RAW_SCHEMA, file_sha256, partition_files
+from cs_warehouse.ingestion.audit import RAW_SCHEMA
+from cs_warehouse.ingestion.discovery import file_sha256, partition_files
 from cs_warehouse.publish import write_json_atomic
 
 if TYPE_CHECKING:

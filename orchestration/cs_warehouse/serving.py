@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from cs_warehouse.ingestion.validate import sql_literal
+from cs_warehouse.sqltext import sql_literal
 
 CATALOG = "serving"
 

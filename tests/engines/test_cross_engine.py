@@ -18,6 +18,8 @@ import shutil
 import duckdb
 import pytest
 
+from cs_warehouse.sqltext import quote_ident
+
 PUBLIC_TABLES = ("mart_kpi_monthly", "mart_mrr_movements", "mart_churn_by_plan_tenure", "customer_360")
 TOLERANCE = 1e-9
 
@@ -127,7 +129,7 @@ def drop_project_schemas(postgres) -> None:
                 "current_user) and nspname not like 'pg\\_%' and nspname <> 'public'"
             )
             for (schema,) in cur.fetchall():
-                cur.execute(f"drop schema {postgres.quote_ident(schema)} cascade")
+                cur.execute(f"drop schema {quote_ident(schema)} cascade")
     finally:
         conn.close()
 
@@ -148,7 +150,7 @@ def test_postgres_builds_the_same_public_tables(request):
             cur.execute("select to_regclass(%s)", [f"marts.{table}"])
             if cur.fetchone()[0] is None:
                 return None
-            cur.execute(f"select * from marts.{postgres.quote_ident(table)}")
+            cur.execute(f"select * from marts.{quote_ident(table)}")
             columns = [d[0] for d in cur.description]
             return columns, _rows(columns, cur.fetchall())
 

@@ -14,7 +14,8 @@ import pytest
 
 from cs_warehouse.contract import parse_contract
 from cs_warehouse.defs.ingestion import reconciliation_problems
-from cs_warehouse.ingestion.load import MissingExportError, PartitionFolderError, load_landing
+from cs_warehouse.ingestion.discovery import MissingExportError, PartitionFolderError
+from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.runs import pending_event_days
 from tests.landing_factory import CSV_FILES, event, write_events
 

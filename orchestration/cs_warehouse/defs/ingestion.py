@@ -18,14 +18,9 @@ import dagster as dg
 import duckdb
 
 from cs_warehouse.contract import load_contract
-from cs_warehouse.ingestion.load import (
-    PARTITION_DIR,
-    RAW_SCHEMA,
-    FileResult,
-    Loader,
-    MissingExportError,
-    PartitionFolderError,
-)
+from cs_warehouse.ingestion.audit import RAW_SCHEMA
+from cs_warehouse.ingestion.discovery import PARTITION_DIR, MissingExportError, PartitionFolderError
+from cs_warehouse.ingestion.load import FileResult, Loader
 from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
 from cs_warehouse.runs import EVENT_FILES_TAG, NEW_OR_CHANGED, root_cause_of_exception

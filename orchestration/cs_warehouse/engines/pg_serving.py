@@ -20,7 +20,7 @@ import duckdb
 from cs_warehouse import serving
 from cs_warehouse.engines import postgres
 from cs_warehouse.engines.raw_export import postgres_type
-from cs_warehouse.ingestion.validate import quote_ident, sql_literal
+from cs_warehouse.sqltext import quote_ident, sql_literal
 
 SCHEMA = "marts"
 READER_ROLE = "cs_bi_reader"

@@ -20,7 +20,3 @@ def connection_settings() -> dict[str, object]:
 def connect(**overrides: object):
     settings = {"connect_timeout": 10, "application_name": "cs_warehouse"} | connection_settings() | overrides
     return psycopg2.connect(**settings)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

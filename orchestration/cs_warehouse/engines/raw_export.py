@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 
 from cs_warehouse.engines import postgres
-from cs_warehouse.ingestion.load import RAW_SCHEMA
-from cs_warehouse.ingestion.validate import quote_ident, sql_literal
+from cs_warehouse.ingestion.audit import RAW_SCHEMA
+from cs_warehouse.sqltext import quote_ident, sql_literal
 
 POSTGRES_TYPES = {
     "VARCHAR": "text",
@@ -104,8 +104,8 @@ def load_raw_postgres(warehouse_path: Path, work_dir: Path | None = None) -> Loa
                 for table in tables:
                     path = Path(tmp) / f"{table.name}.csv"
                     _export(con, table, path, "format csv, header false")
-                    target = f"{RAW_SCHEMA}.{postgres.quote_ident(table.name)}"
-                    columns = ", ".join(f"{postgres.quote_ident(c)} {postgres_type(t)}" for c, t in table.columns)
+                    target = f"{RAW_SCHEMA}.{quote_ident(table.name)}"
+                    columns = ", ".join(f"{quote_ident(c)} {postgres_type(t)}" for c, t in table.columns)
                     # cascade: the staging views over this table are dropped with it; dbt recreates them.
                     cur.execute(f"drop table if exists {target} cascade")
                     cur.execute(f"create table {target} ({columns})")

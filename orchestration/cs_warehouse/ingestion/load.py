@@ -15,13 +15,14 @@ references changes (`_input_signature`). Events quarantined as orphans are kept 
 `raw._orphans_<entity>` as well; when a parent changes they alone are re-checked and loaded if their parent
 is now there, while loaded events whose parent is gone move to quarantine (`_recheck_references`). Either
 move is written to the audit as a new row for the file, so each file still reconciles.
+
+Finding the files is `discovery`, the raw schema and its record tables `audit`; this module loads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,83 +31,20 @@ import duckdb
 import pyarrow as pa
 
 from cs_warehouse.contract import Contract, Entity, load_contract
+from cs_warehouse.ingestion.audit import ORPHAN_RULE, RAW_SCHEMA, ensure_raw_schema, orphans_table
+from cs_warehouse.ingestion.discovery import (
+    MissingExportError,
+    file_sha256,
+    partition_files,
+    snapshot_file,
+)
 from cs_warehouse.ingestion.readers import UnreadableFileError, read_text_file
-from cs_warehouse.ingestion.validate import quote_ident, sql_literal, typed_expression, violation_expressions
+from cs_warehouse.ingestion.validate import typed_expression, violation_expressions
 from cs_warehouse.settings import duckdb_memory_limit, optional_exports
+from cs_warehouse.sqltext import quote_ident, sql_literal, sql_literal_list
 
-RAW_SCHEMA = "raw"
-FILE_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
-PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
-ORPHAN_RULE = "orphan_reference"
 # Event bytes processed per SQL pass: bounds the temporary batch on large backfills (~10M events).
 PARTITION_CHUNK_BYTES = 384 * 1024 * 1024
-
-QUARANTINE_DDL = f"""
-create table if not exists {RAW_SCHEMA}._quarantine (
-    load_id varchar not null,
-    entity varchar not null,
-    source_file varchar not null,
-    line bigint,
-    rule varchar not null,
-    column_name varchar,
-    violations varchar not null,
-    raw_text varchar,
-    quarantined_at timestamptz not null
-)"""
-
-AUDIT_DDL = f"""
-create table if not exists {RAW_SCHEMA}._load_audit (
-    load_id varchar not null,
-    entity varchar not null,
-    source_file varchar not null,
-    file_sha256 varchar not null,
-    encoding varchar,
-    rows_read bigint not null,
-    rows_loaded bigint not null,
-    rows_quarantined bigint not null,
-    extra_headers varchar,
-    loaded_at timestamptz not null,
-    input_signature varchar
-)"""
-
-# The parents' state each day-partitioned entity was last checked against (see Loader._recheck_references).
-REFERENCE_CHECKS_DDL = f"""
-create table if not exists {RAW_SCHEMA}._reference_checks (
-    load_id varchar not null,
-    entity varchar not null,
-    parents_signature varchar not null,
-    rows_readmitted bigint not null,
-    rows_orphaned bigint not null,
-    checked_at timestamptz not null
-)"""
-
-
-class MissingExportError(Exception):
-    """Snapshot exports the contract expects are not in the landing folder. Names the files looked for."""
-
-    def __init__(self, landing_dir: Path, entities: list[Entity]):
-        expected = "; ".join(
-            f"{e.name}: " + " or ".join(str(landing_dir / f"{e.name}{ext}") for ext in FILE_FORMATS) for e in entities
-        )
-        names = ",".join(e.name for e in entities)
-        super().__init__(
-            f"missing export(s) in the landing folder {landing_dir}: {expected}. The raw tables keep the last "
-            f"loaded rows, which must not be published as tonight's. If the source never exports them, mark the "
-            f"entity `optional: true` in contract/raw_contract.yml or set CSW_OPTIONAL_EXPORTS={names}"
-        )
-        self.entities = [e.name for e in entities]
-
-
-class PartitionFolderError(Exception):
-    """A day folder of a day-partitioned entity whose name is not dt=<a real date>."""
-
-    def __init__(self, path: Path):
-        super().__init__(
-            f"{path}: day folder name is not dt=YYYY-MM-DD with a real calendar date (rule: partition_folder); "
-            "rename or remove the folder: its files are not loaded until then"
-        )
-        self.path = str(path)
-        self.rule = "partition_folder"
 
 
 @dataclass(frozen=True)
@@ -123,68 +61,6 @@ class FileResult:
     @property
     def reconciles(self) -> bool:
         return self.rows_read == self.rows_loaded + self.rows_quarantined
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def raw_table_ddl(entity: Entity) -> str:
-    cols = [f"{quote_ident(c.raw_name)} {c.sql_type}" for c in entity.columns]
-    cols += ["_source_file varchar not null", "_source_line bigint not null", "_load_id varchar not null"]
-    if entity.partitioned_by_day:
-        cols.append("_partition_date date not null")
-    return f"create table if not exists {RAW_SCHEMA}.{entity.raw_table} ({', '.join(cols)})"
-
-
-def orphans_table(entity: Entity) -> str:
-    return f"{RAW_SCHEMA}._orphans_{entity.raw_table}"
-
-
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    con.execute(QUARANTINE_DDL)
-    con.execute(AUDIT_DDL)
-    con.execute(REFERENCE_CHECKS_DDL)
-    for entity in contract.entities.values():
-        con.execute(raw_table_ddl(entity))
-        if entity.partitioned_by_day:
-            con.execute(
-                f"create table if not exists {orphans_table(entity)} as from {RAW_SCHEMA}.{entity.raw_table} limit 0"
-            )
-
-
-def snapshot_file(landing_dir: Path, entity: Entity) -> Path | None:
-    found = [
-        landing_dir / f"{entity.name}{ext}" for ext in FILE_FORMATS if (landing_dir / f"{entity.name}{ext}").exists()
-    ]
-    if len(found) > 1:
-        names = ", ".join(p.name for p in found)
-        raise UnreadableFileError(landing_dir, f"entity {entity.name} has more than one export ({names}); keep one")
-    return found[0] if found else None
-
-
-def partition_files(landing_dir: Path, entity: Entity) -> list[tuple[dt.date, Path]]:
-    root = landing_dir / entity.name
-    if not root.is_dir():
-        return []
-    files = []
-    for day_dir in sorted(root.iterdir()):
-        if not day_dir.is_dir() or not day_dir.name.startswith("dt="):
-            continue
-        match = PARTITION_DIR.match(day_dir.name)
-        try:
-            day = dt.date.fromisoformat(match.group(1)) if match else None
-        except ValueError:
-            day = None
-        if day is None:
-            raise PartitionFolderError(day_dir)
-        files += [(day, p) for p in sorted(day_dir.iterdir()) if p.suffix.lower() in FILE_FORMATS]
-    return files
 
 
 class Loader:
@@ -769,10 +645,6 @@ def _chunks_by_size(
         chunks[-1].append(item)
         size += file_size
     return chunks
-
-
-def sql_literal_list(values: list[str]) -> str:
-    return "[" + ", ".join(sql_literal(v) for v in values) + "]"
 
 
 def load_landing(

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from cs_warehouse.contract import Bound, Column
+from cs_warehouse.sqltext import quote_ident, sql_literal
 
 ZONED_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
 NAIVE_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
@@ -29,14 +30,6 @@ INTEGER_SOURCES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINY
 INTEGER_SOURCES += ("UBIGINT", "UHUGEINT")
 FLOAT_SOURCES = ("FLOAT", "DOUBLE")
 NESTED_SOURCES = ("STRUCT", "MAP", "JSON")
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _in_list(values: tuple[str, ...]) -> str:

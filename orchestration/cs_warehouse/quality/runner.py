@@ -43,10 +43,10 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from cs_warehouse.ingestion.validate import sql_literal
 from cs_warehouse.quality import gx_duckdb
 from cs_warehouse.quality.spec import CRITICAL, Expect, Part, Suite, expectation_type
 from cs_warehouse.settings import duckdb_memory_limit
+from cs_warehouse.sqltext import sql_literal
 
 # Relations up to this many rows are validated in pandas; larger ones are pushed down to DuckDB.
 DEFAULT_PANDAS_MAX_ROWS = 500_000

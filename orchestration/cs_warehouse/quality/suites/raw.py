@@ -21,7 +21,7 @@ The event table's row rules, duplicate keys and references can be restricted to 
 from __future__ import annotations
 
 from cs_warehouse.contract import Entity, load_contract
-from cs_warehouse.ingestion.load import RAW_SCHEMA
+from cs_warehouse.ingestion.audit import RAW_SCHEMA
 from cs_warehouse.quality.spec import CRITICAL, WARNING, Freshness, Part, RowCountBounds, Suite, gxe, table
 
 # The load that wrote a raw row (ingestion/load.py); load ids sort in load order.
