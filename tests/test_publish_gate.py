@@ -172,7 +172,9 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         "2024-03-02"
     ]
     with dg.instance_for_test() as instance:
-        assert_first_night(nightly_env, run_nightly(nightly_env, instance))
+        first_night = run_nightly(nightly_env, instance)
+        assert_first_night(nightly_env, first_night)
+        first_night_checks = first_night.get_asset_check_evaluations()
         first = published_at(nightly_env)
         first_tables = warehouse_fingerprints(nightly_env / "warehouse.duckdb")
         first_state = (nightly_env / "serving" / "dbt_state" / "run_results.json").read_bytes()
@@ -204,3 +206,14 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         assert published_at(nightly_env) > first
         # Same landing files as the first night: a rebuild leaves the very same rows in every table.
         assert differences(first_tables, warehouse_fingerprints(nightly_env / "warehouse.duckdb")) == []
+
+        # The night after, with nothing new: no model is rebuilt and dbt does not start, yet every check of the
+        # first night has a result, the dbt tests saying they were not run (nothing they read changed).
+        first_checks = {(e.asset_key.to_user_string(), e.check_name) for e in first_night_checks}
+        idle = run_nightly(nightly_env, instance)
+        assert idle.success
+        evaluations = idle.get_asset_check_evaluations()
+        assert {(e.asset_key.to_user_string(), e.check_name) for e in evaluations} == first_checks
+        not_run = [e for e in evaluations if "not run tonight" in str(e.metadata.get("dbt", ""))]
+        assert not_run and all(e.passed for e in not_run)
+        assert "marts/mart_mrr_movements" in {e.asset_key.to_user_string() for e in not_run}

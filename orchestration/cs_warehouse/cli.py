@@ -57,11 +57,23 @@ class Stage:
     name = "arguments"
 
 
+INSTANCE_CONFIG = """\
+# Written by cs_warehouse when DAGSTER_HOME had no dagster.yaml: run history and logs in this folder (the
+# default storage), and no usage statistics sent. Edit freely; it is not written again.
+telemetry:
+  enabled: false
+"""
+
+
 def dagster_instance():
     import dagster as dg
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # an instance of its own: local storage, no telemetry (the warehouse runs offline)
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
     return dg.DagsterInstance.get()
 
 

@@ -71,6 +71,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     for key in _topological(unchanged, context.assets_def.asset_deps):
         yield dg.MaterializeResult(asset_key=key, metadata={"dbt": UNCHANGED})
     if todo.select == []:
+        yield from _unchanged_check_results(context, manifest, set(), set())
         return
     key_scope = event_key_scope(settings, now)
     if key_scope is not None:
@@ -83,7 +84,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     with _environment(KEY_TEST_ENV, after_load or ""):
         invocation = dbt.cli(args, context=context)
     try:
-        yield from invocation.stream()
+        evaluated = set()
+        for event in invocation.stream():
+            if isinstance(event, dg.AssetCheckResult):
+                evaluated.add(dg.AssetCheckKey(event.asset_key, event.check_name))
+            yield event
+        if invocation.is_successful():
+            built = set(manifest["nodes"]) - set(todo.left_out(manifest)) if todo.select else set(manifest["nodes"])
+            yield from _unchanged_check_results(context, manifest, built, evaluated)
         if key_scope is not None and key_tests_passed(invocation.get_artifact("run_results.json")):
             scope.record_pass(settings.quality_history_dir, KEY_TEST_SCOPE, key_scope, now)
         if invocation.is_successful():
@@ -99,6 +107,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         release_in_process_dbt_handles()
 
 
+def _unchanged_check_results(
+    context: dg.AssetExecutionContext, manifest: dict, built: set[str], evaluated: set[dg.AssetCheckKey]
+) -> Iterator[dg.AssetCheckResult]:
+    """The checks dbt did not run tonight because nothing they read was rebuilt (`built`: the unique ids dbt
+    built). A build is recorded only when all its tests passed, and their inputs have not changed since, so each
+    reports that pass, saying it was not run, instead of leaving the publish gate without a result. A check
+    with a rebuilt input that dbt did not run gets no result."""
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    for check in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        test = tests.get(check.name)
+        if check in evaluated or test is None or set(test["depends_on"]["nodes"]) & built:
+            continue
+        yield dg.AssetCheckResult(
+            asset_key=check.asset_key, check_name=check.name, passed=True, metadata={"dbt": UNCHANGED_CHECK}
+        )
+
+
 def _topological(keys: set[dg.AssetKey], deps: Mapping[dg.AssetKey, set[dg.AssetKey]]) -> list[dg.AssetKey]:
     """`keys`, each after the ones of them it depends on."""
     order = graphlib.TopologicalSorter({key: deps.get(key, set()) & keys for key in keys})
@@ -106,6 +131,7 @@ def _topological(keys: set[dg.AssetKey], deps: Mapping[dg.AssetKey, set[dg.Asset
 
 
 UNCHANGED = "not rebuilt: nothing new upstream since its last successful build (cs_warehouse/build_state.py)"
+UNCHANGED_CHECK = "not run tonight: its model was not rebuilt (nothing new upstream); passed on the build it comes from"
 
 
 def build_plan(settings: Settings, manifest: dict) -> tuple[dict | None, build_state.Plan]:
