@@ -269,7 +269,7 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
 # (actual < prescribed): k = 0, 2, 3, 4, 6, 8, 9.
 CSM0_TOUCHES = [(("high_touch", "low_touch", "tech_touch")[k % 3], (2, 1, 1)[k % 3], k % 2) for k in range(10)]
 # Episodes detected in the last complete month: response hours and acted within SLA (None: still pending).
-# 4 episodes, 3 decided, 2 acted within SLA (67%), median response 10.0 h.
+# 4 episodes, 3 decided, 2 acted within SLA (67%), median response 10.0 h. One more in the running month.
 FOLLOWUP = [(2.0, True), (10.0, True), (30.0, False), (None, None)]
 
 
@@ -300,7 +300,8 @@ def _cs_ops_marts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> None:
         con,
         "mart_alert_followup",
         "alert_id, first_detected_date, response_hours, is_acted_within_sla",
-        [(f"EP{i}", last_complete + dt.timedelta(days=i), h, ok) for i, (h, ok) in enumerate(FOLLOWUP)],
+        [(f"EP{i}", last_complete + dt.timedelta(days=i), h, ok) for i, (h, ok) in enumerate(FOLLOWUP)]
+        + [("EP_RUNNING", running + dt.timedelta(days=3), 5.0, True)],
     )
     _insert(
         con,

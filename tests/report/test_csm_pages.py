@@ -146,6 +146,8 @@ def test_team_page_coverage_response_and_workload(built: dict[str, KpiReport]) -
         '<tr><td>2026年8月</td><td class="num">4</td><td class="num">2/3</td><td class="num">67%</td>'
         '<td class="num">10.0h</td></tr>'
     ) in response
+    # the as-of day is 2026-09-30: its month is marked as running
+    assert '<tr><td>2026年9月（集計中）</td><td class="num">1</td><td class="num">1/1</td>' in response
     workload = _section(ja, "workload")
     for user_id, name in (("CSM 0", "佐藤 花子"), ("CSM 1", "鈴木 一郎")):
         href = f"csm/{page_id(user_id)}.ja.html"

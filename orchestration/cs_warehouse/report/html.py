@@ -583,7 +583,8 @@ def render_team(data: ReportData, lang: str, *, source: str, generated_at: dt.da
     ]
     response = [
         {
-            "month": fmt_month(r["month"], lang),
+            "month": fmt_month(r["month"], lang)
+            + (t("running_month", lang) if csm.as_of and r["month"] >= csm.as_of.replace(day=1) else ""),
             "episodes": fmt_int(r["episodes"]),
             "acted": fmt_int(r["acted"]),
             "decided": fmt_int(r["decided"]),

@@ -128,6 +128,7 @@ TEXT: dict[str, tuple[str, str]] = {
         " to the first activity.",
     ),
     "month": ("月", "Month"),
+    "running_month": ("（集計中）", " (running)"),
     "episodes": ("エピソード数", "Episodes"),
     "acted_within_sla": ("SLA内対応", "Acted within SLA"),
     "action_rate": ("対応率", "Action rate"),
