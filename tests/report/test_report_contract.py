@@ -154,6 +154,7 @@ def test_alert_types_and_bands_labels() -> None:
         ("mart_health_score_daily", "health_band", "band"),
         ("customer_360", "health_band", "band"),
         ("mart_kpi_targets", "status", "status"),
+        ("customer_360", "touch_tier", "tier"),
     ],
 )
 def test_every_accepted_value_the_report_shows_has_both_labels(manifest: dict, model: str, column: str, kind: str):
