@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from cs_warehouse import serving
-from cs_warehouse.ingestion.validate import sql_literal
 from cs_warehouse.notify import redact_url, webhook_host
 from cs_warehouse.report.contract import Contracts
 from cs_warehouse.report.i18n import EVIDENCE_JA, TREND_JA, fmt_yen, value_label
+from cs_warehouse.sqltext import sql_literal
 
 logger = logging.getLogger("cs_warehouse.delivery")
 
