@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from cs_warehouse import serving
-from cs_warehouse.ingestion.validate import sql_literal
 from cs_warehouse.notify import redact_url, webhook_host
 from cs_warehouse.report.contract import Contracts
-from cs_warehouse.report.i18n import fmt_yen, value_label
+from cs_warehouse.report.i18n import EVIDENCE_JA, TREND_JA, fmt_yen, value_label
+from cs_warehouse.sqltext import sql_literal
 
 logger = logging.getLogger("cs_warehouse.delivery")
 
@@ -78,19 +78,6 @@ READS: dict[str, tuple[str, ...]] = {
 
 # Where a CSM's e-mail address is read: the build warehouse's raw users table (read-only), CRM user id -> Email.
 ADDRESS_TABLE, ADDRESS_ID, ADDRESS_EMAIL = "raw.users", "id", "email"
-
-# What each alert rule's evidence measures, what it is compared with and what its threshold is
-# (mart_churn_risk_alerts.evidence_metric, evidence_compared_to, evidence_threshold).
-EVIDENCE_JA: dict[str, tuple[str, str, str]] = {
-    "usage_ratio_7d": ("直近7日の利用量（基準比）", "前週の基準比", "警告となる基準比"),
-    "core_features_used_30d": ("30日間に使われたコア機能数", "30日前の機能数", "警告となる減少数"),
-    "inactive_key_users": ("非アクティブなキーユーザー数", "キーユーザー数", "非アクティブと判定する日数"),
-    "lowest_detractor_score": ("批判者の最低スコア", "回答からの日数", "批判者とするスコア上限"),
-    "oldest_urgent_ticket_age_days": ("最も古い緊急チケットの経過日数", "期限超過の緊急チケット数", "許容日数"),
-    "days_to_renewal": ("更新までの日数", "ヘルススコア", "更新リスクとする日数"),
-    "active_user_share": ("アクティブユーザー率", "契約席数", "下限の利用率"),
-}
-TREND_JA = {"up": "上昇", "down": "低下", "flat": "横ばい"}
 
 
 class DeliveryError(RuntimeError):

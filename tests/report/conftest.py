@@ -2,8 +2,9 @@
 
 Every mart the report reads is created with all the columns its contract declares (dbt's data types); only
 the columns the report reads are filled, from a fixed seed so a failing page can be reproduced. Without
-`with_health_data` the health, alert, target and customer 360 marts exist but are empty (a landing folder
-without product events or targets).
+`with_health_data` the health, alert, target, customer 360 and CS-operations marts exist but are empty (a
+landing folder without product events or targets). With it, CSM 0 (佐藤 花子) owns A000, A004, ..., A036 and
+has hand-worked touches, renewals and alerts (see `_cs_ops_marts`); the team has an activity log.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from cs_warehouse.report.contract import Contracts
+from cs_warehouse.report.csm import CSM_READS
 from cs_warehouse.report.data import READS
 
 MONTHS = 18
@@ -43,7 +45,7 @@ def contracts() -> Contracts:
 def create_marts(con: duckdb.DuckDBPyConnection, marts: Contracts) -> None:
     """Every mart the report reads, empty, with the columns and types of its contract."""
     con.execute("create schema if not exists marts")
-    for name in READS:
+    for name in dict.fromkeys((*READS, *CSM_READS)):
         columns = [f'"{c.name}" {c.data_type or "varchar"}' for c in marts.mart(name).columns.values()]
         con.execute(f"create table marts.{name} ({', '.join(columns)})")
 
@@ -162,16 +164,65 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
     _insert(
         con,
         "mart_churn_risk_alerts",
-        "alert_id, account_id, alert_type, severity, status, is_enabled, is_actionable",
+        "alert_id, account_id, alert_type, severity, status, is_enabled, is_actionable, first_detected_date, "
+        "evidence_metric, evidence_value, evidence_compared_to, evidence_threshold, owner_csm_user_id, "
+        "owner_csm_name, priority_rank, arr_at_risk, is_within_daily_cap",
         [
-            (f"AL{i}", a, kind, sev, "open", enabled, enabled)
-            for i, (a, kind, sev, enabled) in enumerate(
+            (
+                f"AL{i}",
+                a,
+                kind,
+                sev,
+                "open",
+                enabled,
+                enabled,
+                last_day - dt.timedelta(days=i),
+                *evidence,
+                owner,
+                name,
+                i + 1,
+                1e7 - i * 1e6,
+                True,
+            )
+            for i, (a, kind, sev, enabled, evidence, owner, name) in enumerate(
                 [
-                    (accounts[0], "usage_drop", "critical", True),
-                    (accounts[0], "new_detractor", "warning", True),
-                    (accounts[3], "low_seat_utilisation", "warning", True),
+                    (
+                        accounts[0],
+                        "usage_drop",
+                        "critical",
+                        True,
+                        ("usage_ratio_7d", 0.42, 0.9, 0.5),
+                        "CSM 0",
+                        "佐藤 花子",
+                    ),
+                    (
+                        accounts[0],
+                        "new_detractor",
+                        "warning",
+                        True,
+                        ("lowest_detractor_score", 3, 5, 6),
+                        "CSM 0",
+                        "佐藤 花子",
+                    ),
+                    (
+                        accounts[3],
+                        "low_seat_utilisation",
+                        "warning",
+                        True,
+                        ("active_user_share", 0.2, 50, 0.3),
+                        "CSM 3",
+                        None,
+                    ),
                     # open, of a type switched off in alert_type_policy: computed, never shown
-                    (accounts[3], "urgent_ticket_overdue", "critical", False),
+                    (
+                        accounts[3],
+                        "urgent_ticket_overdue",
+                        "critical",
+                        False,
+                        ("oldest_urgent_ticket_age_days", 9, 1, 3),
+                        "CSM 3",
+                        None,
+                    ),
                 ]
             )
         ],
@@ -180,7 +231,7 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
         con,
         "customer_360",
         "account_id, account_name, owner_csm_user_id, owner_csm_name, health_score, health_band, arr, open_alerts, "
-        "is_paying_customer",
+        "is_paying_customer, touch_tier, health_score_date, next_renewal_date",
         [
             (
                 a,
@@ -192,10 +243,15 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
                 rng.uniform(1e6, 3e7),
                 int(n in (0, 3)) + int(n == 0),
                 True,
+                ("high_touch", "low_touch", "tech_touch")[(n // 4) % 3],
+                last_day,
+                # CSM 0's k-th account renews 12k days after the last day: k = 0..7 within 90 days
+                last_day + dt.timedelta(days=12 * (n // 4) if n % 4 == 0 else 200),
             )
             for n, a in enumerate(accounts)
         ],
     )
+    _cs_ops_marts(con, accounts)
     month = _month(MONTHS - 2)
     _insert(
         con,
@@ -205,6 +261,57 @@ def _health_marts(con: duckdb.DuckDBPyConnection, rng: random.Random) -> None:
             ("nrr_12m", month, 1.1, 1.05, "behind"),
             ("logo_churn_rate", month, 0.02, 0.01, "on_track"),
             ("mrr", month, 2.5e7, None, None),
+        ],
+    )
+
+
+# CSM 0's ten accounts this month, k = 0..9 (A000, A004, ...): tier, prescribed and actual touches. Not covered
+# (actual < prescribed): k = 0, 2, 3, 4, 6, 8, 9.
+CSM0_TOUCHES = [(("high_touch", "low_touch", "tech_touch")[k % 3], (2, 1, 1)[k % 3], k % 2) for k in range(10)]
+# Episodes detected in the last complete month: response hours and acted within SLA (None: still pending).
+# 4 episodes, 3 decided, 2 acted within SLA (67%), median response 10.0 h. One more in the running month.
+FOLLOWUP = [(2.0, True), (10.0, True), (30.0, False), (None, None)]
+
+
+def _cs_ops_marts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> None:
+    """Touch coverage, alert follow-up and workload, hand-worked (the tests compare with the constants above)."""
+    running, last_complete = _month(MONTHS - 1), _month(MONTHS - 2)
+    _insert(
+        con,
+        "mart_touch_coverage",
+        "account_id, month, touch_tier, owner_csm_user_id, prescribed_touches, actual_touches, is_covered, is_complete",
+        [
+            (accounts[4 * k], running, tier, "CSM 0", prescribed, actual, actual >= prescribed, False)
+            for k, (tier, prescribed, actual) in enumerate(CSM0_TOUCHES)
+        ],
+    )
+    _insert(
+        con,
+        "mart_touch_coverage_monthly",
+        "month, touch_tier, accounts, covered_accounts, touch_coverage, prescribed_touches, actual_touches, "
+        "is_complete",
+        [
+            (month, tier, 10, covered, covered / 10, 20, 15, month != running)
+            for month in (_month(MONTHS - 3), last_complete, running)
+            for tier, covered in (("high_touch", 8), ("low_touch", 5), ("tech_touch", 9))
+        ],
+    )
+    _insert(
+        con,
+        "mart_alert_followup",
+        "alert_id, first_detected_date, response_hours, is_acted_within_sla",
+        [(f"EP{i}", last_complete + dt.timedelta(days=i), h, ok) for i, (h, ok) in enumerate(FOLLOWUP)]
+        + [("EP_RUNNING", running + dt.timedelta(days=3), 5.0, True)],
+    )
+    _insert(
+        con,
+        "mart_csm_workload",
+        "csm_user_id, csm_name, month, is_complete, accounts, high_touch_accounts, low_touch_accounts, "
+        "tech_touch_accounts, arr_at_start, activities_completed, alerts_raised, alerts_acted_within_sla, "
+        "alert_action_rate, median_response_hours, touch_coverage",
+        [
+            ("CSM 0", "佐藤 花子", last_complete, True, 10, 4, 3, 3, 1.2e8, 31, 4, 2, 0.5, 12.5, 0.7),
+            ("CSM 1", "鈴木 一郎", last_complete, True, 10, 3, 4, 3, 0.9e8, 22, 2, 1, 0.5, 30.0, 0.6),
         ],
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cs_warehouse.report import build_kpi_report
+from cs_warehouse.report.csm import page_id
 from tests.report.conftest import MANIFEST, make_serving_copy, render_in_browser
 
 CHARTS_ALWAYS = {"waterfall": 1, "line": 3, "heatmap": 2, "funnel": 1, "bars": 1}
@@ -67,8 +68,28 @@ def test_report_shows_health_alerts_and_targets_once_their_marts_exist(
     assert "badge behind" in dom and "badge on_track" in dom
 
 
+def test_team_and_csm_pages_render_in_the_browser(
+    reports: dict[str, dict[str, Path]], chromium: str, tmp_path: Path
+) -> None:
+    """One Chromium run per page: the team page and CSM 0's page (the fixture's 佐藤 花子) in Japanese."""
+    folder = reports["full"]["ja"].parent
+    team, console = render_in_browser(chromium, folder / "team.ja.html", tmp_path / "profile")
+    assert console == [] and 'data-report-ready="1"' in team
+    assert "ハイタッチ" in team and "佐藤 花子" in team
+    csm, console = render_in_browser(chromium, folder / "csm" / f"{page_id('CSM 0')}.ja.html", tmp_path / "profile")
+    assert console == [] and 'data-report-ready="1"' in csm
+    assert "佐藤 花子（CSM 0）" in csm and "直近7日の利用量（基準比） 0.42" in csm
+
+
+def _all_pages(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.html")) + sorted((folder / "csm").glob("*.html"))
+
+
 def test_report_is_self_contained(reports: dict[str, dict[str, Path]]) -> None:
-    for page in (*reports["full"].values(), *reports["early"].values()):
+    pages = [*_all_pages(reports["full"]["ja"].parent), *_all_pages(reports["early"]["ja"].parent)]
+    # each: index.html, report and team pages in two languages; "full" also two pages for each of its 4 CSMs
+    assert len(pages) == 5 + 5 + 4 * 2
+    for page in pages:
         text = page.read_text(encoding="utf-8")
         # The only URL allowed is the SVG namespace, which browsers never fetch.
         urls = set(re.findall(r"https?://[^\s\"'<>)]+", text)) - {"http://www.w3.org/2000/svg"}

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from cs_warehouse.report import ReportContractError, build_kpi_report
+from cs_warehouse.report.csm import CSM_READS
 from cs_warehouse.report.data import READS
 from cs_warehouse.report.i18n import TEXT, fmt_fiscal_quarter, fmt_timestamp, value_label
 from tests.report.conftest import MANIFEST, make_serving_copy
@@ -153,6 +154,7 @@ def test_alert_types_and_bands_labels() -> None:
         ("mart_health_score_daily", "health_band", "band"),
         ("customer_360", "health_band", "band"),
         ("mart_kpi_targets", "status", "status"),
+        ("customer_360", "touch_tier", "tier"),
     ],
 )
 def test_every_accepted_value_the_report_shows_has_both_labels(manifest: dict, model: str, column: str, kind: str):
@@ -180,7 +182,7 @@ def test_timestamps_read_in_jst(hostile_pages: dict[str, str]) -> None:
 def test_the_report_reads_exactly_the_marts_its_exposure_declares(manifest: dict) -> None:
     exposure = manifest["exposures"]["exposure.cs_warehouse.nightly_kpi_report"]
     declared = {node.rsplit(".", 1)[-1] for node in exposure["depends_on"]["nodes"]}
-    assert declared == set(READS)
+    assert declared == set(READS) | set(CSM_READS)
 
 
 def test_onboarding_milestones_are_named_as_in_their_seed(hostile_pages: dict[str, str]) -> None:

@@ -28,8 +28,10 @@ def kpi_summary_report() -> dg.MaterializeResult:
     kinds={"html"},
     description="Nightly KPI report, static HTML readable offline (warehouse/reports/report.ja.html, report.en.html): "
     "KPI tiles vs target, MRR waterfall, NRR/GRR and churn trends, churn and cohort heatmaps, onboarding, usage, "
-    "NPS, health bands and at-risk accounts. Reads the marts by their contracts (target/manifest.json): a missing "
-    "column fails the asset, naming it; a mart with no rows shows as no data.",
+    "NPS, health bands and at-risk accounts; the team page (team.ja.html: touch coverage by tier, alert response, "
+    "workload per CSM) and a page per CSM (csm/<user id>.ja.html: open alerts with evidence, accounts by health "
+    "band, touches due this month, renewals in 90 days). Reads the marts by their contracts "
+    "(target/manifest.json): a missing column fails the asset, naming it; a mart with no rows shows as no data.",
 )
 def kpi_report() -> dg.MaterializeResult:
     settings = Settings.from_env()
@@ -39,6 +41,8 @@ def kpi_report() -> dg.MaterializeResult:
         metadata={
             "report_ja": dg.MetadataValue.path(str(pages["ja"])),
             "report_en": dg.MetadataValue.path(str(pages["en"])),
+            "team_ja": dg.MetadataValue.path(str(report.team_pages["ja"])),
+            "csm_pages": len(report.csm_pages),
             "latest_month": data.latest_month.isoformat() if data.latest_month else None,
             "marts_without_data": dg.MetadataValue.json(data.empty_marts),
         }

@@ -1,7 +1,8 @@
 """The nightly KPI report: static HTML pages (Japanese and English) built from the serving copy.
 
 `build_kpi_report` reads the published marts read-only, by the columns their contracts declare in the dbt
-manifest, and writes `report.ja.html`, `report.en.html` and an `index.html` that opens the Japanese page.
+manifest, and writes `report.ja.html`, `report.en.html`, an `index.html` that opens the Japanese page, the team
+page (`team.ja.html`, `team.en.html`) and a page per CSM (`csm/<CRM user id>.ja.html`, `.en.html`).
 The pages are rendered from the Jinja2 templates in `templates/`, carry their charts as inline SVG and need
 no network. A mart column the report reads that is missing stops it with a `ReportContractError`.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from cs_warehouse.report.contract import Contracts, ReportContractError
 from cs_warehouse.report.data import ReportData, load_report_data
-from cs_warehouse.report.html import render, render_index
+from cs_warehouse.report.html import render, render_csm, render_index, render_team
 from cs_warehouse.report.i18n import LANGUAGES
 
 __all__ = [
@@ -33,6 +34,8 @@ DEFAULT_ZONE = "Asia/Tokyo"
 @dataclass(frozen=True)
 class KpiReport:
     pages: dict[str, Path]  # language (and "index") -> file
+    team_pages: dict[str, Path]  # language -> file
+    csm_pages: dict[str, dict[str, Path]]  # CRM user id -> language -> file
     data: ReportData
 
 
@@ -82,4 +85,21 @@ def build_kpi_report(
         _write(written[lang], page)
     written["index"] = reports_dir / "index.html"
     _write(written["index"], render_index({lang: report_file_name(lang) for lang in LANGUAGES}))
-    return KpiReport(written, data)
+    team: dict[str, Path] = {}
+    csm_pages: dict[str, dict[str, Path]] = {}
+    csm_dir = reports_dir / "csm"
+    csm_dir.mkdir(exist_ok=True)
+    common = {"source": serving_path.name, "generated_at": generated_at, "zone": zone}
+    for lang in LANGUAGES:
+        team[lang] = reports_dir / f"team.{lang}.html"
+        _write(team[lang], render_team(data, lang, **common))
+        for csm in data.csm.csms if data.csm else []:
+            path = csm_dir / f"{csm.page_id}.{lang}.html"
+            _write(path, render_csm(data, csm, lang, **common))
+            csm_pages.setdefault(csm.user_id, {})[lang] = path
+    # Pages of CSMs who no longer own an account are not left behind with stale alerts.
+    current = {p for pages in csm_pages.values() for p in pages.values()}
+    for stale in csm_dir.glob("*.html"):
+        if stale not in current:
+            stale.unlink()
+    return KpiReport(written, team, csm_pages, data)

@@ -13,12 +13,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from cs_warehouse import serving
 from cs_warehouse.report.contract import Contracts
+
+if TYPE_CHECKING:
+    from cs_warehouse.report.csm import CsmData
 
 SCHEMA = "marts"
 TIER_ORDER = {"free": 0, "starter": 1, "standard": 2, "enterprise": 3}
@@ -72,6 +75,7 @@ class ReportData:
     at_risk_total: int  # accounts the at-risk list would hold without its limit
     empty_marts: list[str]  # marts with no rows: their sections say so
     contracts: Contracts
+    csm: CsmData | None = None  # the CSM and team pages' rows
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -302,7 +306,10 @@ def published_at(serving_path: Path) -> str | None:
 def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
     """Everything the pages show; raises ReportContractError naming the mart and column a read would miss."""
     with serving.connect(serving_path) as con:
+        from cs_warehouse.report.csm import CSM_READS, load_csm_data
+
         contracts.check(READS, catalog(con), serving_path.name)
+        contracts.check(CSM_READS, catalog(con), serving_path.name)
         empty = sorted(m for m in READS if con.execute(f"select count(*) from {SCHEMA}.{m}").fetchone()[0] == 0)
         monthly = load_monthly(con)
         complete = [r for r in monthly if r["is_complete"]]
@@ -323,4 +330,5 @@ def load_report_data(serving_path: Path, contracts: Contracts) -> ReportData:
             at_risk_total=at_risk_total,
             empty_marts=empty,
             contracts=contracts,
+            csm=load_csm_data(con),
         )

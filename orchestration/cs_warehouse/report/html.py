@@ -18,13 +18,17 @@ from markupsafe import Markup
 
 from cs_warehouse.report import charts
 from cs_warehouse.report.charts import PALETTE, Series, Step
-from cs_warehouse.report.data import BRIDGE, ReportData
+from cs_warehouse.report.csm import TOUCH_TIERS, CsmPage
+from cs_warehouse.report.data import BANDS, BRIDGE, ReportData
 from cs_warehouse.report.i18n import (
     TEXT,
+    evidence_names,
     fmt_fiscal_quarter,
+    fmt_hours,
     fmt_int,
     fmt_month,
     fmt_month_short,
+    fmt_number,
     fmt_pct,
     fmt_score,
     fmt_timestamp,
@@ -36,6 +40,7 @@ from cs_warehouse.report.i18n import (
 # Charts in a two-column row are drawn at about their on-screen width, so their text keeps its size.
 HALF = 560
 KPI_MART = "mart_kpi_monthly"
+ALERTS = "mart_churn_risk_alerts"
 Draw = Callable[[ReportData, str], str]  # a section's chart: SVG markup
 
 # (mart_kpi_monthly column, format kind, higher is better); the label is the column's in the yml.
@@ -282,21 +287,29 @@ def health_svg(data: ReportData, lang: str) -> str:
     )
 
 
-def list_count(shown: int, total: int, lang: str) -> str:
+def list_count(shown: int, total: int, lang: str, key: str = "list_count") -> str:
     """The size of a list beside it: "25 of 145" when it is cut, else its count."""
     if shown < total:
-        return t("list_count_cut", lang, shown=fmt_int(shown), total=fmt_int(total))
-    return t("list_count", lang, total=fmt_int(total))
+        return t(f"{key}_cut", lang, shown=fmt_int(shown), total=fmt_int(total))
+    return t(key, lang, total=fmt_int(total))
+
+
+def csm_hrefs(data: ReportData, lang: str, prefix: str = "csm/") -> dict[str, str]:
+    """CRM user id -> the link to that CSM's page in `lang`."""
+    pages = data.csm.csms if data.csm else []
+    return {p.user_id: f"{prefix}{p.page_id}.{lang}.html" for p in pages}
 
 
 def at_risk_rows(data: ReportData, lang: str) -> list[dict[str, Any]]:
     out = []
+    hrefs = csm_hrefs(data, lang)
     for row in data.at_risk:
         score, band = row["health_score"], row["health_band"]
         out.append(
             {
                 "name": row["account_name"] or row["account_id"],
                 "owner": row["owner_csm_name"] or row["owner_csm_user_id"] or "–",
+                "owner_href": hrefs.get(row["owner_csm_user_id"]),
                 "score": fmt_int(score),
                 "score_sort": score if score is not None else -1,
                 "band": band or "",
@@ -382,6 +395,7 @@ def render(data: ReportData, lang: str, *, other_href: str, source: str, generat
         "lang": lang,
         "other_lang": "en" if lang == "ja" else "ja",
         "other_href": other_href,
+        "team_href": f"team.{lang}.html",
         "month": month,
         "published": fmt_timestamp(data.published_at, lang, zone),
         "generated": fmt_timestamp(generated_at, lang, zone),
@@ -406,3 +420,224 @@ def render(data: ReportData, lang: str, *, other_href: str, source: str, generat
 
 def render_index(pages: dict[str, str]) -> str:
     return environment().get_template("index.html.j2").render(pages=pages)
+
+
+def _evidence(alert: dict[str, Any], data: ReportData, lang: str) -> str:
+    """An alert's evidence in words: what was measured, what it is compared with, the rule's threshold."""
+    metric = alert["evidence_metric"]
+    names = evidence_names(metric, lang) or (
+        metric,
+        data.contracts.label(ALERTS, "evidence_compared_to", lang),
+        data.contracts.label(ALERTS, "evidence_threshold", lang),
+    )
+    values = [fmt_number(alert[k]) for k in ("evidence_value", "evidence_compared_to", "evidence_threshold")]
+    if lang == "ja":
+        return f"{names[0]} {values[0]}（{names[1]} {values[1]}、{names[2]} {values[2]}）"
+    return f"{names[0]} {values[0]} ({names[1]} {values[1]}, {names[2]} {values[2]})"
+
+
+def _band(band: str | None, lang: str) -> dict[str, str]:
+    return {"band": band or "", "band_label": value_label("band", band, lang) if band else "–"}
+
+
+def _page_common(data: ReportData, lang: str, generated_at: dt.datetime, zone: str, source: str) -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "ja" else "ja",
+        "published": fmt_timestamp(data.published_at, lang, zone),
+        "generated": fmt_timestamp(generated_at, lang, zone),
+        "zone": generated_at.astimezone(ZoneInfo(zone)).strftime("%Z"),
+        "source": source,
+        "t": lambda key, **values: t(key, lang, **values),
+    }
+
+
+def csm_display_name(page: CsmPage) -> str:
+    return f"{page.name}（{page.user_id}）" if page.name else page.user_id
+
+
+def render_csm(data: ReportData, page: CsmPage, lang: str, *, source: str, generated_at: dt.datetime, zone: str) -> str:
+    """One CSM's page: open actionable alerts with evidence, accounts by band, touches due, renewals."""
+    csm = data.csm
+    assert csm is not None
+    label = data.contracts.label
+    alerts = [
+        {
+            "account": a["account_name"] or a["account_id"],
+            "type": value_label("alert", a["alert_type"], lang),
+            "severity": a["severity"],
+            "severity_label": value_label("severity", a["severity"], lang),
+            "evidence": _evidence(a, data, lang),
+            "detected": a["first_detected_date"].isoformat() if a["first_detected_date"] else "–",
+            "arr_at_risk": fmt_yen(a["arr_at_risk"], lang),
+            "arr_sort": a["arr_at_risk"] or 0,
+            "capped": a["is_within_daily_cap"] is False,
+        }
+        for a in page.alerts
+    ]
+    accounts = [
+        {
+            "name": a["account_name"] or a["account_id"],
+            "tier": value_label("tier", a["touch_tier"], lang) if a["touch_tier"] else "–",
+            "score": fmt_int(a["health_score"]),
+            "score_sort": a["health_score"] if a["health_score"] is not None else -1,
+            **_band(a["health_band"], lang),
+            "arr": fmt_yen(a["arr"], lang),
+            "arr_sort": a["arr"] or 0,
+            "open_alerts": fmt_int(a["open_alerts"]),
+        }
+        for a in page.accounts
+    ]
+    touches = [
+        {
+            "name": r["account_name"] or r["account_id"],
+            "tier": value_label("tier", r["touch_tier"], lang) if r["touch_tier"] else "–",
+            "prescribed": fmt_int(r["prescribed_touches"]),
+            "actual": fmt_int(r["actual_touches"]),
+        }
+        for r in page.touches_due
+    ]
+    renewals = [
+        {
+            "name": r["account_name"] or r["account_id"],
+            "date": r["next_renewal_date"].isoformat(),
+            **_band(r["health_band"], lang),
+            "arr": fmt_yen(r["arr"], lang),
+            "arr_sort": r["arr"] or 0,
+        }
+        for r in page.renewals
+    ]
+    bands = [
+        {"band": b, "label": value_label("band", b, lang) if b != "none" else "–", "count": page.bands.get(b, 0)}
+        for b in (*BANDS, "none")
+        if b != "none" or page.bands.get("none")
+    ]
+    other = "en" if lang == "ja" else "ja"
+    context = {
+        **_page_common(data, lang, generated_at, zone, source),
+        "other_href": f"{page.page_id}.{other}.html",
+        "report_href": f"../report.{lang}.html",
+        "team_href": f"../team.{lang}.html",
+        "csm_name": csm_display_name(page),
+        "as_of": csm.as_of.isoformat() if csm.as_of else "–",
+        "touch_month": fmt_month(csm.touch_month, lang),
+        "has_activity_log": csm.has_activity_log,
+        "alerts": alerts,
+        "alerts_count": list_count(len(alerts), page.alerts_total, lang, "list_count_alerts"),
+        "alert_headers": [
+            label("customer_360", "account_name", lang),
+            label(ALERTS, "alert_type", lang),
+            label(ALERTS, "evidence_value", lang),
+            label(ALERTS, "first_detected_date", lang),
+            label(ALERTS, "arr_at_risk", lang),
+        ],
+        "bands": bands,
+        "accounts": accounts,
+        "accounts_count": list_count(len(accounts), page.accounts_total, lang),
+        "account_headers": [
+            label("customer_360", c, lang)
+            for c in ("account_name", "touch_tier", "health_score", "health_band", "arr", "open_alerts")
+        ],
+        "touches": touches,
+        "touches_count": list_count(len(touches), page.touches_due_total, lang),
+        "touch_accounts": fmt_int(page.touch_accounts),
+        "touch_headers": [
+            label("customer_360", "account_name", lang),
+            label("mart_touch_coverage", "touch_tier", lang),
+            label("mart_touch_coverage", "prescribed_touches", lang),
+            label("mart_touch_coverage", "actual_touches", lang),
+        ],
+        "renewals": renewals,
+        "renewals_count": list_count(len(renewals), page.renewals_total, lang),
+        "renewal_headers": [
+            label("customer_360", c, lang) for c in ("account_name", "next_renewal_date", "health_band", "arr")
+        ],
+    }
+    return environment().get_template("csm.html.j2").render(context)
+
+
+def render_team(data: ReportData, lang: str, *, source: str, generated_at: dt.datetime, zone: str) -> str:
+    """The team page: touch coverage by tier, alert response by month, workload per CSM, links to each CSM."""
+    csm = data.csm
+    assert csm is not None
+    label = data.contracts.label
+    months = sorted({r["month"] for r in csm.coverage})
+    by_key = {(r["month"], r["touch_tier"]): r for r in csm.coverage}
+    tiers = [tier for tier in TOUCH_TIERS if any(k[1] == tier for k in by_key)]
+    tiers += sorted({k[1] for k in by_key} - set(tiers))
+    coverage = [
+        {
+            "tier": tier,
+            "tier_label": value_label("tier", tier, lang),
+            "cells": [
+                {
+                    "value": fmt_pct(_f(r["touch_coverage"]), 0) if r else "",
+                    "note": f"{fmt_int(r['covered_accounts'])}/{fmt_int(r['accounts'])}"
+                    if r and r["covered_accounts"] is not None
+                    else "",
+                }
+                for r in (by_key.get((m, tier)) for m in months)
+            ],
+        }
+        for tier in tiers
+    ]
+    response = [
+        {
+            "month": fmt_month(r["month"], lang)
+            + (t("running_month", lang) if csm.as_of and r["month"] >= csm.as_of.replace(day=1) else ""),
+            "episodes": fmt_int(r["episodes"]),
+            "acted": fmt_int(r["acted"]),
+            "decided": fmt_int(r["decided"]),
+            "rate": fmt_pct(r["acted"] / r["decided"], 0) if r["decided"] else "–",
+            "median": fmt_hours(_f(r["median_hours"])),
+        }
+        for r in csm.response
+    ]
+    pages = {p.user_id: p for p in csm.csms}
+    workload = [
+        {
+            "name": r["csm_name"] or r["csm_user_id"],
+            "href": f"csm/{pages[r['csm_user_id']].page_id}.{lang}.html" if r["csm_user_id"] in pages else None,
+            "accounts": fmt_int(r["accounts"]),
+            "tiers": " / ".join(fmt_int(r[f"{tier}_accounts"]) for tier in TOUCH_TIERS),
+            "arr": fmt_yen(r["arr_at_start"], lang),
+            "arr_sort": r["arr_at_start"] or 0,
+            "activities": fmt_int(r["activities_completed"]),
+            "alerts": fmt_int(r["alerts_raised"]),
+            "acted": fmt_int(r["alerts_acted_within_sla"]),
+            "rate": fmt_pct(_f(r["alert_action_rate"]), 0),
+            "median": fmt_hours(_f(r["median_response_hours"])),
+            "coverage": fmt_pct(_f(r["touch_coverage"]), 0),
+        }
+        for r in csm.workload
+    ]
+    wl = "mart_csm_workload"
+    other = "en" if lang == "ja" else "ja"
+    context = {
+        **_page_common(data, lang, generated_at, zone, source),
+        "other_href": f"team.{other}.html",
+        "report_href": f"report.{lang}.html",
+        "has_activity_log": csm.has_activity_log,
+        "coverage_months": [fmt_month_short(m, lang) for m in months],
+        "coverage": coverage,
+        "response": response,
+        "workload_month": fmt_month(csm.workload_month, lang),
+        "workload": workload,
+        "workload_headers": [
+            label(wl, "csm_name", lang),
+            label(wl, "accounts", lang),
+            t("tier_accounts", lang),
+            label(wl, "arr_at_start", lang),
+            label(wl, "activities_completed", lang),
+            label(wl, "alerts_raised", lang),
+            label(wl, "alerts_acted_within_sla", lang),
+            label(wl, "alert_action_rate", lang),
+            label(wl, "median_response_hours", lang),
+            label(wl, "touch_coverage", lang),
+        ],
+        "csms": [
+            {"name": csm_display_name(p), "href": f"csm/{p.page_id}.{lang}.html", "alerts": p.alerts_total}
+            for p in csm.csms
+        ],
+    }
+    return environment().get_template("team.html.j2").render(context)

@@ -82,8 +82,69 @@ TEXT: dict[str, tuple[str, str]] = {
         "Source: the serving copy ({path}). Rates cover complete months only. KPI definitions follow docs/kpis.md. "
         "Times in {zone}.",
     ),
+    "nav_team": ("チーム", "Team"),
+    "nav_report": ("KPIレポート", "KPI report"),
+    "nav_csms": ("担当CSM別ページ", "Pages per CSM"),
+    "csm_title": ("担当アカウント", "My accounts"),
+    "team_title": ("CSチーム", "CS team"),
+    "as_of": ("基準日", "As of"),
+    "sec_my_alerts": ("対応対象のアラート", "Open alerts to act on"),
+    "my_alerts_note": (
+        "有効な種別の未解決アラート（ARR影響額の大きい順）。根拠はアラートの判定に使った値です。",
+        "Open alerts of an enabled type, largest ARR at risk first; the evidence is what the rule measured.",
+    ),
+    "over_cap": ("本日の上限超過（通知は翌日以降）", "over today's cap (delivered later)"),
+    "sec_my_accounts": ("ヘルス区分別アカウント", "Accounts by health band"),
+    "my_accounts_note": (
+        "担当の有償アカウント（レッドを先頭に ARR の大きい順）。",
+        "Paying accounts owned, red first, then by ARR.",
+    ),
+    "band_none": ("未算出", "Not scored"),
+    "sec_touches_due": ("今月の未達タッチ", "Touches due this month"),
+    "touches_due_note": (
+        "{month}: 階層の規定回数に達していないアカウント（規定回数のある{accounts}件中）。",
+        "{month}: accounts below their tier's prescribed touches (of {accounts} with a cadence).",
+    ),
+    "sec_renewals": ("90日以内の更新", "Renewals within 90 days"),
+    "renewals_note": (
+        "{as_of} から90日以内に更新日を迎える有償アカウント。",
+        "Paying accounts renewing within 90 days of {as_of}.",
+    ),
+    "no_activity_log": ("活動ログなし", "No activity log"),
+    "no_activity_log_detail": (
+        "このデータ元には活動ログがないため、実施タッチ・カバー率・初動は算出できません（0件ではありません）。",
+        "This source has no activity log, so touches, coverage and response are unknown (not zero).",
+    ),
+    "sec_coverage": ("階層別タッチカバー率", "Touch coverage by tier"),
+    "coverage_note": (
+        "確定月ごとの、規定タッチを満たしたアカウントの割合（満たした件数/対象件数）。",
+        "Share of accounts that got their tier's touches, per complete month (covered/accounts).",
+    ),
+    "touch_tier": ("タッチ階層", "Touch tier"),
+    "sec_response": ("アラート対応", "Alert response"),
+    "response_note": (
+        "検知月ごとのエピソード数、SLA内対応の割合（判定済みのエピソード中）と初動時間の中央値。",
+        "Episodes per month of detection, the share acted on within SLA (of those decided) and the median hours"
+        " to the first activity.",
+    ),
+    "month": ("月", "Month"),
+    "running_month": ("（集計中）", " (running)"),
+    "episodes": ("エピソード数", "Episodes"),
+    "acted_within_sla": ("SLA内対応", "Acted within SLA"),
+    "action_rate": ("対応率", "Action rate"),
+    "median_response": ("初動時間（中央値）", "Median response"),
+    "sec_workload": ("CSM別の担当状況", "Workload per CSM"),
+    "workload_note": ("{month}（確定月）。", "{month} (complete month)."),
+    "tier_accounts": ("階層別件数（ハイ/ロー/テック）", "Accounts high / low / tech"),
+    "sec_csm_pages": ("担当CSM別ページ", "Pages per CSM"),
+    "open_alert_count": ("対応対象アラート {count}件", "{count} open alerts"),
+    "list_count_alerts": ("{total}件", "{total} alerts"),
+    "list_count_alerts_cut": ("全{total}件中 上位{shown}件を表示", "Showing {shown} of {total} alerts"),
     # Accepted values of mart_health_score_daily.health_band, mart_kpi_targets.status and of
     # mart_churn_risk_alerts.alert_type / severity (tests/report check that each value has a label).
+    "tier_high_touch": ("ハイタッチ", "High touch"),
+    "tier_low_touch": ("ロータッチ", "Low touch"),
+    "tier_tech_touch": ("テックタッチ", "Tech touch"),
     "band_red": ("レッド（要対応）", "Red"),
     "band_yellow": ("イエロー（注意）", "Yellow"),
     "band_green": ("グリーン（良好）", "Green"),
@@ -100,6 +161,35 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert_low_seat_utilisation": ("席利用率の低下", "Low seat utilisation"),
 }
 
+# What each alert rule's evidence measures, what it is compared with and what its threshold is
+# (mart_churn_risk_alerts.evidence_metric, evidence_compared_to, evidence_threshold): the alert messages of
+# delivery.py and the CSM pages of the report word them alike.
+EVIDENCE_JA: dict[str, tuple[str, str, str]] = {
+    "usage_ratio_7d": ("直近7日の利用量（基準比）", "前週の基準比", "警告となる基準比"),
+    "core_features_used_30d": ("30日間に使われたコア機能数", "30日前の機能数", "警告となる減少数"),
+    "inactive_key_users": ("非アクティブなキーユーザー数", "キーユーザー数", "非アクティブと判定する日数"),
+    "lowest_detractor_score": ("批判者の最低スコア", "回答からの日数", "批判者とするスコア上限"),
+    "oldest_urgent_ticket_age_days": ("最も古い緊急チケットの経過日数", "期限超過の緊急チケット数", "許容日数"),
+    "days_to_renewal": ("更新までの日数", "ヘルススコア", "更新リスクとする日数"),
+    "active_user_share": ("アクティブユーザー率", "契約席数", "下限の利用率"),
+}
+EVIDENCE_EN: dict[str, tuple[str, str, str]] = {
+    "usage_ratio_7d": ("Usage in the last 7 days (vs baseline)", "previous week vs baseline", "alert ratio"),
+    "core_features_used_30d": ("Core features used in 30 days", "30 days earlier", "alert drop"),
+    "inactive_key_users": ("Inactive key users", "key users", "days inactive"),
+    "lowest_detractor_score": ("Lowest detractor score", "days since the answer", "detractor score up to"),
+    "oldest_urgent_ticket_age_days": ("Oldest urgent ticket (days)", "overdue urgent tickets", "days allowed"),
+    "days_to_renewal": ("Days to renewal", "health score", "renewal risk within (days)"),
+    "active_user_share": ("Active user share", "licensed seats", "lowest share"),
+}
+TREND_JA = {"up": "上昇", "down": "低下", "flat": "横ばい"}
+
+
+def evidence_names(metric: str, lang: str) -> tuple[str, str, str] | None:
+    """What an alert's evidence value, compared-to value and threshold are, in `lang`; None for a metric with
+    no wording yet."""
+    return (EVIDENCE_JA if lang == "ja" else EVIDENCE_EN).get(metric)
+
 
 def t(key: str, lang: str, **values: object) -> str:
     ja, en = TEXT[key]
@@ -108,7 +198,7 @@ def t(key: str, lang: str, **values: object) -> str:
 
 
 def value_label(kind: str, code: object, lang: str) -> str:
-    """The label of an accepted value (kind "band", "alert", "severity", "status"); a code added to a model
+    """The label of an accepted value (kind "band", "alert", "severity", "status", "tier"); a code added to a model
     later with no label yet reads as itself."""
     key = f"{kind}_{code}"
     return t(key, lang) if key in TEXT else str(code)
@@ -141,6 +231,18 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
 
 def fmt_int(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
+
+
+def fmt_number(value: float | None) -> str:
+    """A measured value as it is: whole numbers without decimals, others to two places."""
+    if value is None:
+        return "–"
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+
+
+def fmt_hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}h"
 
 
 def fmt_score(value: float | None) -> str:

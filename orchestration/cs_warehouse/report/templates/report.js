@@ -1,4 +1,4 @@
-// Sorting the at-risk table is the only behaviour; everything else is static markup.
+// Sorting the tables marked "sortable" is the only behaviour; everything else is static markup.
 (function () {
   document.querySelectorAll("table.sortable").forEach(function (table) {
     table.querySelectorAll("th").forEach(function (th, index) {
