@@ -82,7 +82,7 @@ churned as (
         detected.alert_id,
         min(churn_dates.churn_date) as churn_date
     from detected
-    inner join {{ ref('int_cs_ops_churn_dates') }} as churn_dates
+    inner join {{ ref('int_revenue_churn_dates') }} as churn_dates
         on
             detected.account_id = churn_dates.account_id
             and detected.first_detected_date < churn_dates.churn_date

@@ -22,26 +22,11 @@ snapshots as (
         and health_score is not null
 ),
 
-churn_months as (
-    select
-        account_id,
-        month_start_date
-    from {{ ref('int_revenue_account_months') }}
-    where movement = 'churn'
-),
-
 churn_dates as (
     select
-        churn_months.account_id,
-        max(items.valid_to_date) as churn_date
-    from churn_months
-    inner join {{ ref('int_contract_items_enriched') }} as items
-        on
-            churn_months.account_id = items.account_id
-            and items.monthly_amount > 0
-            and churn_months.month_start_date < items.valid_to_date
-            and items.valid_to_date <= cast({{ dbt.dateadd('month', 1, 'churn_months.month_start_date') }} as date)
-    group by churn_months.account_id, churn_months.month_start_date
+        account_id,
+        churn_date
+    from {{ ref('int_revenue_churn_dates') }}
 ),
 
 labelled as (

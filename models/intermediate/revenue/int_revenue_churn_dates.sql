@@ -1,5 +1,6 @@
--- The days accounts stopped paying: per churn month of int_revenue_account_months, the day after its last
--- paid item ended (as mart_health_backtest labels churn). One row per churn.
+-- The days accounts stopped paying: per churn month of int_revenue_account_months, the day its last paid item
+-- of that month ended (valid_to_date is exclusive: the first day unpaid). One row per churn. The churn label of
+-- mart_health_backtest, mart_alert_type_backtest and mart_alert_followup.
 
 with
 
