@@ -89,16 +89,13 @@ open_tickets as (
 ),
 
 renewals as (
-    -- an auto-renewing contract renews the day after its paid-through date
+    -- the next fixed-term renewal on the as-of day, the rule of the health score's lifecycle component and of
+    -- the renewal_at_risk alert: one rule, read where it is computed
     select
         account_id,
-        min(cast({{ dbt.dateadd('day', 1, 'paid_through_date') }} as date)) as next_renewal_date
-    from {{ ref('stg_crm__contracts') }}
-    where
-        contract_status = 'active'
-        and start_date <= {{ as_of_date() }}
-        and paid_through_date >= {{ as_of_date() }}
-    group by account_id
+        next_renewal_date
+    from {{ ref('int_health_lifecycle_daily') }}
+    where score_date = {{ as_of_date() }}
 ),
 
 users as (
