@@ -34,14 +34,12 @@ tiers as (
     inner join latest_month on tiers.month_start_date = latest_month.month
 ),
 
-assignments as (
+owners as (
     select
-        account_id,
-        csm_user_id
-    from {{ ref('stg_crm__account_csm_assignments') }}
-    where
-        start_date <= {{ as_of_date() }}
-        and (ends_on_date is null or ends_on_date > {{ as_of_date() }})
+        periods.account_id,
+        periods.csm_user_id
+    from {{ ref('int_csm_owner_periods') }} as periods
+    where {{ valid_on('periods', as_of_date(), open_start=true) }}
 ),
 
 latest_scores as (
@@ -148,7 +146,7 @@ select
     revenue.plan_id,
     revenue.plan_name,
     revenue.plan_tier,
-    coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id,
+    owners.csm_user_id as owner_csm_user_id,
     users.user_name as owner_csm_name,
     tiers.touch_tier,
 
@@ -201,8 +199,8 @@ cross join latest_month
 left join revenue on accounts.account_id = revenue.account_id
 left join first_paid on accounts.account_id = first_paid.account_id
 left join tiers on accounts.account_id = tiers.account_id
-left join assignments on accounts.account_id = assignments.account_id
-left join users on coalesce(assignments.csm_user_id, accounts.owner_user_id) = users.user_id
+left join owners on accounts.account_id = owners.account_id
+left join users on owners.csm_user_id = users.user_id
 left join latest_scores
     on
         accounts.account_id = latest_scores.account_id

@@ -35,7 +35,7 @@ completed as (
 ),
 
 owners as (
-    select * from {{ ref('stg_crm__account_csm_assignments') }}
+    select * from {{ ref('int_csm_owner_periods') }}
 ),
 
 requirements as (
@@ -121,5 +121,4 @@ left join month_activities on tiers.account_id = month_activities.account_id and
 left join owners
     on
         tiers.account_id = owners.account_id
-        and tiers.month >= owners.start_date
-        and (owners.ends_on_date is null or tiers.month < owners.ends_on_date)
+        and {{ valid_on('owners', 'tiers.month', open_start=true) }}

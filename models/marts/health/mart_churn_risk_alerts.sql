@@ -231,20 +231,8 @@ episodes as (
     where score_date = last_detected_date
 ),
 
-assignments as (
-    select
-        account_id,
-        csm_user_id,
-        start_date,
-        ends_on_date
-    from {{ ref('stg_crm__account_csm_assignments') }}
-),
-
-accounts as (
-    select
-        account_id,
-        owner_user_id
-    from {{ ref('stg_crm__accounts') }}
+owners as (
+    select * from {{ ref('int_csm_owner_periods') }}
 ),
 
 users as (
@@ -274,14 +262,12 @@ owned as (
     select
         episodes.*,
         -- the CSM who owned the account on the last detection day (the CRM owner when no assignment covers it)
-        coalesce(assignments.csm_user_id, accounts.owner_user_id) as owner_csm_user_id
+        owners.csm_user_id as owner_csm_user_id
     from episodes
-    left join assignments
+    left join owners
         on
-            episodes.account_id = assignments.account_id
-            and episodes.last_detected_date >= assignments.start_date
-            and (assignments.ends_on_date is null or episodes.last_detected_date < assignments.ends_on_date)
-    left join accounts on episodes.account_id = accounts.account_id
+            episodes.account_id = owners.account_id
+            and {{ valid_on('owners', 'episodes.last_detected_date', open_start=true) }}
 ),
 
 judged as (

@@ -23,15 +23,8 @@ account_months as (
     inner join months on account_months.month_start_date = months.month_start_date
 ),
 
-assignments as (
-    select * from {{ ref('stg_crm__account_csm_assignments') }}
-),
-
-accounts as (
-    select
-        account_id,
-        owner_user_id
-    from {{ ref('stg_crm__accounts') }}
+owners as (
+    select * from {{ ref('int_csm_owner_periods') }}
 ),
 
 users as (
@@ -44,14 +37,12 @@ users as (
 owned as (
     select
         account_months.*,
-        coalesce(assignments.csm_user_id, accounts.owner_user_id) as csm_user_id
+        owners.csm_user_id
     from account_months
-    left join assignments
+    left join owners
         on
-            account_months.account_id = assignments.account_id
-            and account_months.snapshot_date >= assignments.start_date
-            and (assignments.ends_on_date is null or account_months.snapshot_date < assignments.ends_on_date)
-    left join accounts on account_months.account_id = accounts.account_id
+            account_months.account_id = owners.account_id
+            and {{ valid_on('owners', 'account_months.snapshot_date', open_start=true) }}
 ),
 
 scores as (
