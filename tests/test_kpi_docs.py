@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cs_warehouse.kpi_docs import DOC_PATH, MODELS_DIR, columns_without_label_ja, kpis_of, load_models, render
+from cs_warehouse.kpi_docs import (
+    DOC_PATH,
+    MODELS_DIR,
+    columns_without_label_ja,
+    conflicting_labels,
+    kpis_of,
+    load_models,
+    render,
+)
 
 
 def test_generated_doc_is_up_to_date() -> None:
@@ -50,6 +58,31 @@ def test_a_missing_or_empty_japanese_label_is_named_by_file_model_and_column(tmp
         "models/marts/_m.yml: mart_x.no_meta",
         "models/marts/_m.yml: mart_x.blank",
         "models/marts/_m.yml: mart_x.other_meta",
+    ]
+
+
+def test_one_column_name_carries_one_japanese_label_across_the_marts() -> None:
+    assert conflicting_labels() == [], (
+        "column names labelled differently across marts: use one label, or list the variants in "
+        "kpi_docs.DELIBERATE_LABEL_VARIANTS when they are different concepts"
+    )
+
+
+def test_differing_labels_are_named_unless_listed_as_deliberate(tmp_path: Path) -> None:
+    def col(name: str, label: str) -> dict:
+        return {"name": name, "config": {"meta": {"label_ja": label}}}
+
+    models_dir = tmp_path / "models"
+    (models_dir / "marts" / "a").mkdir(parents=True)
+    one = {"name": "mart_one", "columns": [col("seats", "契約席数"), col("month", "月"), col("cohort", "コホート月")]}
+    two = {"name": "mart_two", "columns": [col("seats", "契約シート数"), col("month", "月"), col("cohort", "登録月")]}
+    three = {"name": "mart_three", "columns": [col("seats", "契約シート数")]}
+    (models_dir / "marts" / "_m.yml").write_text(yaml.safe_dump({"models": [one, two]}, allow_unicode=True))
+    (models_dir / "marts" / "a" / "_a.yml").write_text(yaml.safe_dump({"models": [three]}, allow_unicode=True))
+    variants = {"cohort": {"コホート月": "accounts", "登録月": "users"}, "month": {"月": "m", "分析月": "as-of"}}
+    assert conflicting_labels(models_dir, variants) == [
+        "seats: 契約席数 (mart_one); 契約シート数 (mart_two, mart_three)",
+        "month: listed variant 分析月 is not used by any mart",
     ]
 
 

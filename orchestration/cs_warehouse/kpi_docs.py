@@ -145,6 +145,64 @@ def columns_without_label_ja(models_dir: Path = MODELS_DIR) -> list[str]:
     return missing
 
 
+# Column names that carry different labels in different marts on purpose: they name different concepts there.
+# Column name -> label -> what it means in the marts that use it.
+DELIBERATE_LABEL_VARIANTS: dict[str, dict[str, str]] = {
+    "active_accounts": {
+        "アクティブ顧客数": "accounts with an active user in the month (mart_kpi_monthly)",
+        "継続顧客数": "cohort accounts still paying at the end of the cell month (mart_cohort_retention)",
+    },
+    "churned_accounts": {
+        "解約顧客数": "accounts with a churn movement in the month",
+        "判定期間内解約顧客数": "accounts that stopped paying within health_backtest_horizon_days (the backtests)",
+    },
+    "churned_episodes": {
+        "90日内解約件数": "alert episodes churned within alert_outcome_churn_days (mart_alert_outcomes)",
+        "判定期間内解約件数": "alert episodes churned within health_backtest_horizon_days (mart_alert_type_backtest)",
+    },
+    "cohort_month": {
+        "コホート月": "account cohort month",
+        "コホート月（登録月）": "user registration cohort month (mart_time_to_first_action_user)",
+    },
+    "is_acted": {
+        "対応あり": "an activity within the follow-up window (mart_alert_followup)",
+        "SLA内対応": "a completed activity within the SLA (mart_alert_outcomes)",
+    },
+    "month": {
+        "月": "the calendar month of the row",
+        "分析月": "the as-of month of an analysis (mart_early_signal_lift)",
+    },
+}
+
+
+def conflicting_labels(
+    models_dir: Path = MODELS_DIR, variants: dict[str, dict[str, str]] = DELIBERATE_LABEL_VARIANTS
+) -> list[str]:
+    """Mart column names labelled differently across the marts, beyond `variants`, one line per column name.
+
+    A column name means one concept and carries one `label_ja` in every mart (models/marts/**/*.yml), unless
+    its labels are all listed in `variants` as deliberately different concepts. A listed label no mart uses is
+    reported too, so the list stays true.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    for path in sorted((models_dir / "marts").rglob("*.yml")):
+        for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            for column in node.get("columns") or []:
+                label = str(_meta(column).get("label_ja") or "").strip()
+                if label:
+                    seen.setdefault(column["name"], {}).setdefault(label, []).append(node["name"])
+    problems = []
+    for name, labels in sorted(seen.items()):
+        allowed = variants.get(name, {})
+        if len(labels) > 1 and not set(labels) <= set(allowed):
+            found = "; ".join(f"{label} ({', '.join(models)})" for label, models in labels.items())
+            problems.append(f"{name}: {found}")
+    for name, allowed in sorted(variants.items()):
+        for label in sorted(set(allowed) - set(seen.get(name, {}))):
+            problems.append(f"{name}: listed variant {label} is not used by any mart")
+    return problems
+
+
 def kpis_of(model: Model) -> list[Kpi]:
     result = []
     for key, entry in (model.meta.get("kpis") or {}).items():
