@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -138,3 +139,15 @@ def test_a_page_is_rewritten_to_relative_paths_and_chart_scripts_go_only_when_un
     page.write_text(charted, encoding="utf-8")
     assert make_offline(tmp_path) == ["validations/a/p.html: https://cdn.jsdelivr.net/npm/vega@5"]
     assert (tmp_path / "static" / "vendor" / "jquery.min.js").is_file()
+    assert '<script src="../../static/vendor/popper.min.js"></script>' in page.read_text(encoding="utf-8")
+
+
+def test_with_since_only_the_pages_written_since_are_read(tmp_path: Path) -> None:
+    tag = '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+    old, new = tmp_path / "old.html", tmp_path / "new.html"
+    old.write_text(tag, encoding="utf-8")
+    new.write_text(tag, encoding="utf-8")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert make_offline(tmp_path, since=2_000_000) == []
+    assert old.read_text(encoding="utf-8") == tag
+    assert new.read_text(encoding="utf-8") == '<script src="static/vendor/jquery.min.js"></script>'

@@ -98,20 +98,19 @@ def external_assets(text: str) -> list[str]:
     return [next(g for g in m.groups() if g) for m in EXTERNAL_ASSET.finditer(text)]
 
 
-def make_offline(site: Path) -> list[str]:
+def make_offline(site: Path, since: float | None = None) -> list[str]:
     """Vendor the assets into the Data Docs `site` and rewrite its pages and style sheets to use them.
 
-    Returns `file: url` of every external asset left (none unless GX's templates change or a page draws a
-    chart). A page already rewritten is left as it is, so a rebuild changes only the pages GX wrote anew.
+    With `since` (a time.time() value), only the files written from then on are read: the pages GX has just
+    rendered, not every page of the nights kept. Returns `file: url` of every external asset left in the files
+    read (none unless GX's templates change or a page draws a chart).
     """
     shutil.copytree(ASSETS_DIR, site / VENDOR_DIR, dirs_exist_ok=True)
     left = []
     for path in sorted([*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]):
-        if "_stores" in path.relative_to(site).parts:
+        if "_stores" in path.relative_to(site).parts or (since is not None and path.stat().st_mtime < since):
             continue
         text = path.read_text(encoding="utf-8")
-        if "https://" not in text and "http://" not in text:
-            continue
         new = rewrite_page(text, path, site)
         if new != text:
             path.write_text(new, encoding="utf-8")
