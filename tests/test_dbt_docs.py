@@ -142,3 +142,16 @@ def test_the_projects_mart_columns_show_their_labels() -> None:
         == "【DAU/MAU比】 dau / mau of the day (a daily view of stickiness), fraction."
     )
     assert usage["dau"]["description"] == "【DAU】 Users active on the day."
+    # descriptions cited from a {% docs %} block (models/docs/columns.md) carry the block's text, not the jinja
+    assert movements["account_id"]["description"] == "【アカウントID】 CRM account id."
+    assert movements["tenure_band"]["description"] == (
+        "【利用期間区分】 Tenure band at the start of the month: 0-3, 4-6, 7-12, 13-24 or 25+ whole months since the"
+        " first paid month; null before the account's first paid month has ended."
+    )
+    unrendered = [
+        f"{key}.{name}"
+        for key, node in nodes.items()
+        for name, column in (node.get("columns") or {}).items()
+        if "{{" in column.get("description", "") or "doc(" in column.get("description", "")
+    ]
+    assert unrendered == []

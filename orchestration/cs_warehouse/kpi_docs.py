@@ -1,6 +1,7 @@
 """Render docs/kpis.md, the KPI reference, from the models' yml (`python -m cs_warehouse.kpi_docs`).
 
-The yml under models/ is read directly (no dbt parse). A model documents its KPIs in `config.meta`:
+The yml under models/ is read directly (no dbt parse); a description written as `{{ doc("name") }}` takes the
+text of its `{% docs name %}` block (models/docs/*.md), as dbt renders it. A model documents its KPIs in `config.meta`:
 `label_en` (English name), `grain`, `kpi_section` (revenue, usage, voice, health, cs_operations),
 `public_table: true` for the tables of the BI contract, and `kpis`: KPI key -> `label` (English), optional
 `label_ja`, `grain`, `kpi_section` and `definition`. A missing `label_ja` or `definition` comes from the
@@ -11,7 +12,9 @@ fails when it falls behind the yml.
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,18 +117,51 @@ def _meta(node: dict) -> dict:
     return (node.get("config") or {}).get("meta") or node.get("meta") or {}
 
 
+DOC_CALL = re.compile(r"""\{\{\s*doc\(\s*['"]([^'"]+)['"]\s*\)\s*\}\}""")
+DOC_BLOCK = re.compile(r"\{%-?\s*docs\s+(\w+)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}", re.S)
+
+
+def load_doc_blocks(models_dir: Path = MODELS_DIR) -> dict[str, str]:
+    """`{% docs name %}` blocks of the Markdown files under models/: name -> text."""
+    blocks: dict[str, str] = {}
+    for path in sorted(models_dir.rglob("*.md")):
+        for name, text in DOC_BLOCK.findall(path.read_text(encoding="utf-8")):
+            if name in blocks:
+                rel = path.relative_to(models_dir.parent).as_posix()
+                raise ValueError(f"{rel}: docs block {name} is defined twice")
+            blocks[name] = text.strip()
+    return blocks
+
+
+def render_doc_calls(text: object, blocks: dict[str, str], where: str) -> str:
+    """The description with each `{{ doc("name") }}` replaced by its block's text."""
+
+    def block(match: re.Match[str]) -> str:
+        if match.group(1) not in blocks:
+            raise ValueError(f"{where}: doc({match.group(1)!r}) names no {{% docs %}} block under models/")
+        return blocks[match.group(1)]
+
+    return DOC_CALL.sub(block, str(text or ""))
+
+
 def load_models(models_dir: Path = MODELS_DIR) -> list[Model]:
     """Every model of the yml files under models/ that documents a grain or KPIs, marts before the rest."""
     found = []
+    blocks = load_doc_blocks(models_dir)
     for path in sorted(models_dir.rglob("*.yml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rel = path.relative_to(models_dir.parent).as_posix()
         for node in doc.get("models") or []:
             meta = _meta(node)
             if not (meta.get("kpis") or meta.get("grain")):
                 continue
-            columns = {c["name"]: c for c in node.get("columns") or []}
-            rel = path.relative_to(models_dir.parent).as_posix()
-            found.append(Model(node["name"], rel, _clean(node.get("description")), meta, columns))
+            where = f"{rel}: model {node['name']}"
+            columns = {
+                c["name"]: {**c, "description": render_doc_calls(c.get("description"), blocks, f"{where}.{c['name']}")}
+                for c in node.get("columns") or []
+            }
+            description = render_doc_calls(node.get("description"), blocks, where)
+            found.append(Model(node["name"], rel, _clean(description), meta, columns))
     return sorted(found, key=lambda m: (not m.path.startswith("models/marts/"), m.path))
 
 
@@ -143,6 +179,84 @@ def columns_without_label_ja(models_dir: Path = MODELS_DIR) -> list[str]:
                 if not str(_meta(column).get("label_ja") or "").strip():
                     missing.append(f"{rel}: {node['name']}.{column['name']}")
     return missing
+
+
+# Column names that carry different labels in different marts on purpose: they name different concepts there.
+# Column name -> label -> what it means in the marts that use it.
+DELIBERATE_LABEL_VARIANTS: dict[str, dict[str, str]] = {
+    "active_accounts": {
+        "アクティブ顧客数": "accounts with an active user in the month (mart_kpi_monthly)",
+        "継続顧客数": "cohort accounts still paying at the end of the cell month (mart_cohort_retention)",
+    },
+    "churned_accounts": {
+        "解約顧客数": "accounts with a churn movement in the month",
+        "判定期間内解約顧客数": "accounts that stopped paying within health_backtest_horizon_days (the backtests)",
+    },
+    "churned_episodes": {
+        "90日内解約件数": "alert episodes churned within alert_outcome_churn_days (mart_alert_outcomes)",
+        "判定期間内解約件数": "alert episodes churned within health_backtest_horizon_days (mart_alert_type_backtest)",
+    },
+    "cohort_month": {
+        "コホート月": "account cohort month",
+        "コホート月（登録月）": "user registration cohort month (mart_time_to_first_action_user)",
+    },
+    "is_acted": {
+        "対応あり": "an activity within the follow-up window (mart_alert_followup)",
+        "SLA内対応": "a completed activity within the SLA (mart_alert_outcomes)",
+    },
+    "month": {
+        "月": "the calendar month of the row",
+        "分析月": "the as-of month of an analysis (mart_early_signal_lift)",
+    },
+}
+
+
+def conflicting_labels(
+    models_dir: Path = MODELS_DIR, variants: dict[str, dict[str, str]] = DELIBERATE_LABEL_VARIANTS
+) -> list[str]:
+    """Mart column names labelled differently across the marts, beyond `variants`, one line per column name.
+
+    A column name means one concept and carries one `label_ja` in every mart (models/marts/**/*.yml), unless
+    its labels are all listed in `variants` as deliberately different concepts. A listed label no mart uses is
+    reported too, so the list stays true.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    for path in sorted((models_dir / "marts").rglob("*.yml")):
+        for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            for column in node.get("columns") or []:
+                label = str(_meta(column).get("label_ja") or "").strip()
+                if label:
+                    seen.setdefault(column["name"], {}).setdefault(label, []).append(node["name"])
+    problems = []
+    for name, labels in sorted(seen.items()):
+        allowed = variants.get(name, {})
+        if len(labels) > 1 and not set(labels) <= set(allowed):
+            found = "; ".join(f"{label} ({', '.join(models)})" for label, models in labels.items())
+            problems.append(f"{name}: {found}")
+    for name, allowed in sorted(variants.items()):
+        for label in sorted(set(allowed) - set(seen.get(name, {}))):
+            problems.append(f"{name}: listed variant {label} is not used by any mart")
+    return problems
+
+
+def repeated_descriptions(models_dir: Path = MODELS_DIR, at_least: int = 3) -> list[str]:
+    """Column descriptions written out verbatim `at_least` times or more in the yml under models/.
+
+    A description shared that often lives once in a `{% docs %}` block (models/docs/*.md) and the yml cites it
+    (`description: '{{ doc("col_account_id") }}'`); citations are not counted. One line per text, with its uses.
+    """
+    uses: dict[str, list[str]] = {}
+    for path in sorted(models_dir.rglob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        nodes = [(n["name"], n.get("columns") or []) for n in doc.get("models") or []]
+        nodes += [(t["name"], t.get("columns") or []) for s in doc.get("sources") or [] for t in s.get("tables") or []]
+        for name, columns in nodes:
+            for column in columns:
+                text = _clean(column.get("description"))
+                if text and not DOC_CALL.fullmatch(text):
+                    uses.setdefault(text, []).append(f"{name}.{column['name']}")
+    counts = Counter({text: len(where) for text, where in uses.items()})
+    return [f"{text!r}: {n} uses ({', '.join(uses[text])})" for text, n in counts.most_common() if n >= at_least]
 
 
 def kpis_of(model: Model) -> list[Kpi]:

@@ -336,11 +336,14 @@ def chromium() -> str:
     pytest.skip("no Chromium on PATH: run scripts/chromium.sh")
 
 
-def render_in_browser(browser: str, page: Path, profile: Path) -> tuple[str, list[str]]:
-    """The DOM after the page's scripts ran, and every console message the page logged."""
+def render_in_browser(browser: str, page: Path, profile: Path, *, offline: bool = False) -> tuple[str, list[str]]:
+    """The DOM after the page's scripts ran, and every console message the page logged.
+
+    `offline`: no host name resolves, as on a machine without internet."""
     result = subprocess.run(
         [
             browser,
+            *(["--host-resolver-rules=MAP * ~NOTFOUND"] if offline else []),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

@@ -171,7 +171,7 @@ EVIDENCE_JA: dict[str, tuple[str, str, str]] = {
     "lowest_detractor_score": ("批判者の最低スコア", "回答からの日数", "批判者とするスコア上限"),
     "oldest_urgent_ticket_age_days": ("最も古い緊急チケットの経過日数", "期限超過の緊急チケット数", "許容日数"),
     "days_to_renewal": ("更新までの日数", "ヘルススコア", "更新リスクとする日数"),
-    "active_user_share": ("アクティブユーザー率", "契約席数", "下限の利用率"),
+    "active_user_share": ("アクティブユーザー率", "契約シート数", "下限の利用率"),
 }
 EVIDENCE_EN: dict[str, tuple[str, str, str]] = {
     "usage_ratio_7d": ("Usage in the last 7 days (vs baseline)", "previous week vs baseline", "alert ratio"),
