@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cs_warehouse.kpi_docs import DOC_PATH, MODELS_DIR, columns_without_label_ja, kpis_of, load_models, render
+from cs_warehouse.tooling.kpi_docs import DOC_PATH, MODELS_DIR, columns_without_label_ja, kpis_of, load_models, render
 
 
 def test_generated_doc_is_up_to_date() -> None:
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
-        "docs/kpis.md is stale: run `python -m cs_warehouse.kpi_docs`"
-    )
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/kpis.md is stale: run `cs-warehouse docs kpis`"
 
 
 def test_every_mart_is_documented_and_the_public_tables_are_marked() -> None:
