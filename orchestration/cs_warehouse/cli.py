@@ -295,7 +295,11 @@ def cli() -> None:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> int:
-    """Generate sample data if the landing folder is empty, then run the nightly build and print the KPIs."""
+    """Sample data if none, the nightly build, the KPIs.
+
+    Generates the default sample dataset when the landing folder is empty, then runs the nightly build and
+    prints the KPI summary.
+    """
 
     def body(settings: Settings, lock: Path, stage: Stage, abandoned: list[str]) -> int:
         if landing_is_empty(settings.landing_dir):
@@ -309,8 +313,11 @@ def run(ctx: click.Context) -> int:
 @cli.command()
 @click.pass_context
 def nightly(ctx: click.Context) -> int:
-    """Run the nightly build (ingest, dbt build, checks, publish, reports) in this process on every event day
-    with new or changed files, then print the KPIs."""
+    """The nightly build on new or changed files.
+
+    Ingest, dbt build, checks, publish and reports, in this process, over every event day with new or changed
+    files; then the KPI summary.
+    """
     return _run_locked(
         ctx, lambda settings, lock, stage, abandoned: _night(settings, lock, ctx.obj["command"], stage, abandoned)
     )
@@ -321,7 +328,10 @@ def nightly(ctx: click.Context) -> int:
 @click.option("--to", "last_day", type=ISO_DATE, required=True, help="Last event day to rebuild.")
 @click.pass_context
 def backfill(ctx: click.Context, first_day: dt.date, last_day: dt.date) -> int:
-    """Run the nightly build over past event days; their files are reloaded whether changed or not."""
+    """The nightly build over past event days.
+
+    The files of the event days from --from to --to are reloaded whether changed or not.
+    """
     if first_day > last_day:
         raise click.UsageError(f"--from {first_day} is after --to {last_day}")
 
@@ -334,7 +344,10 @@ def backfill(ctx: click.Context, first_day: dt.date, last_day: dt.date) -> int:
 @cli.command()
 @click.pass_context
 def load(ctx: click.Context) -> int:
-    """Ingest the landing folder into the warehouse's raw schema (no dbt): one line per file."""
+    """Ingest the landing folder into the raw schema.
+
+    No dbt; one line per file: rows read, loaded and quarantined, or unchanged.
+    """
 
     def body(settings: Settings, lock: Path, stage: Stage, abandoned: list[str]) -> int:
         from cs_warehouse.ingestion.load import load_landing
@@ -354,7 +367,7 @@ def load(ctx: click.Context) -> int:
 
 @cli.command()
 def summary() -> int:
-    """Print the KPI summary of the published serving copy."""
+    """Print the KPI summary of the serving copy."""
     print_summary(Settings.from_env())
     return 0
 
@@ -362,14 +375,17 @@ def summary() -> int:
 @cli.command("deliver-alerts")
 @click.option("--dry-run", is_flag=True, help="Write the messages to files instead of sending them.")
 def deliver_alerts(dry_run: bool) -> int:
-    """Deliver the open alerts of the serving copy on the configured channels (CSW_DELIVERY_*), each episode
-    once. Exit code 1 when a delivery failed (it is retried next time)."""
+    """Send the open alerts of the serving copy.
+
+    On the configured channels (CSW_DELIVERY_*), each episode once. Exit code 1 when a delivery failed (it is
+    retried next time).
+    """
     return deliver_alerts_command(Settings.from_env(), dry_run)
 
 
 @cli.group()
 def gates() -> None:
-    """The publish gates: let a real change they stopped publish once."""
+    """The publish gates."""
 
 
 @gates.command()
@@ -377,8 +393,11 @@ def gates() -> None:
 @click.option("--reason", required=True, help="Why the change is real (kept in the ledger).")
 @click.option("--by", help="Who accepts (default: $CSW_OPERATOR, else the login name).")
 def accept(subject: str, reason: str, by: str | None) -> int:
-    """Let the currently failing change of SUBJECT publish once: a snapshot entity (accounts, contracts, ...)
-    or mrr."""
+    """Let a real change the gates stopped publish once.
+
+    SUBJECT is a snapshot entity (accounts, contracts, ...) or mrr; the change of it that currently fails its
+    gate publishes on the next night, and the acceptance is kept in the ledger.
+    """
     from cs_warehouse.contract import load_contract
     from cs_warehouse.gates import accept as accept_change
     from cs_warehouse.gates import ledger_path
@@ -401,7 +420,9 @@ def accept(subject: str, reason: str, by: str | None) -> int:
 @click.option("--fail-on-warnings", is_flag=True, help="Exit 1 when a warning fails too.")
 @click.option("--dbt-run-results", type=A_PATH, help="dbt's run_results.json: its warn and failed nodes count too.")
 def quality(docs: bool, fail_on_warnings: bool, dbt_run_results: Path | None) -> int:
-    """Run every registered Great Expectations suite once on the warehouse and print its wall time.
+    """Run every Great Expectations suite once.
+
+    Prints each suite's expectation count, failures and wall time.
 
     Uses the settings of the Dagster checks (CSW_DUCKDB_PATH, CSW_GX_DOCS_DIR, CSW_QUALITY_HISTORY_DIR,
     CSW_AS_OF_DATE). Exit code 1 when a critical expectation fails; with --fail-on-warnings also when a warning
@@ -423,7 +444,10 @@ def quality(docs: bool, fail_on_warnings: bool, dbt_run_results: Path | None) ->
 @click.option("--warehouse", type=A_PATH, help="A DuckDB file (default: the serving copy).")
 @click.option("--manifest", type=A_PATH, help="semantic_manifest.json (default: the serving copy's).")
 def query(**options) -> int:
-    """Query the semantic layer on the published serving copy, read-only."""
+    """Query the semantic layer on the serving copy.
+
+    Read-only; the semantic manifest published with the serving copy unless --manifest is given.
+    """
     from cs_warehouse.semantic_query import run_query
 
     return run_query(**options)
@@ -431,13 +455,13 @@ def query(**options) -> int:
 
 @cli.group()
 def engines() -> None:
-    """The other engines: PostgreSQL and Spark."""
+    """PostgreSQL and Spark."""
 
 
 @engines.command("load-raw")
 @click.option("--target", type=click.Choice(["postgres", "spark"]), required=True, help="The engine to load.")
 def load_raw(target: str) -> int:
-    """Copy the DuckDB warehouse's raw schema to another engine."""
+    """Copy the warehouse's raw schema to an engine."""
     from cs_warehouse.engines.raw_export import load_raw as copy_raw
 
     result = copy_raw(target, Settings.from_env().warehouse_path)
@@ -449,7 +473,10 @@ def load_raw(target: str) -> int:
 
 @engines.command("publish-postgres")
 def publish_postgres() -> int:
-    """Publish the marts to PostgreSQL schema `marts` for BI (read-only role)."""
+    """Publish the marts to PostgreSQL for BI.
+
+    Into schema `marts`, read by a read-only role.
+    """
     from cs_warehouse.engines.pg_serving import publish_marts_postgres
 
     settings = Settings.from_env()
@@ -480,7 +507,10 @@ def publish_postgres() -> int:
 )
 @click.option("--event-format", type=click.Choice(["parquet", "jsonl"]), help="Product event files (default parquet).")
 def generate(out: Path, force: bool, **options) -> int:
-    """Write a deterministic synthetic landing folder: CRM, support and survey CSVs, product events."""
+    """Write a synthetic landing folder.
+
+    Deterministic for a seed: CRM, support and survey CSVs, product events.
+    """
     import json
 
     from cs_warehouse.tooling.generator import generate as generate_landing
@@ -503,8 +533,11 @@ def generate(out: Path, force: bool, **options) -> int:
 @click.option("--source", type=A_PATH, default=PROJECT_DIR / "datasets" / "ravenstack", show_default=True)
 @click.option("--out", type=A_PATH, default=PROJECT_DIR / "build" / "ravenstack", show_default=True)
 def import_ravenstack(mapping: Path, source: Path, out: Path) -> int:
-    """Import a CSV export through its mapping into OUT/landing, load it into OUT/warehouse.duckdb and write the
-    reconciliation report (OUT/import_report.md and .json). Exit code 1 when the counts do not reconcile."""
+    """Import the RavenStack export through its mapping.
+
+    Into OUT/landing, loaded into OUT/warehouse.duckdb, with the reconciliation report OUT/import_report.md and
+    .json. Exit code 1 when the counts do not reconcile.
+    """
     from cs_warehouse.tooling.importer import import_to
 
     return import_to(mapping, source, out)
@@ -515,8 +548,11 @@ def import_ravenstack(mapping: Path, source: Path, out: Path) -> int:
 @click.option("--compare", type=EXISTING_FILE, help="A fingerprint JSON written earlier: print the differences.")
 @click.option("--schemas", default="raw,staging,intermediate,marts", show_default=True, help="Comma-separated.")
 def fingerprint(warehouse: Path, compare: Path | None, schemas: str) -> int:
-    """Print a row count and an order-independent hash of every table of WAREHOUSE (a DuckDB file, opened
-    read-only) as JSON; with --compare, the tables that differ from a saved fingerprint (exit code 1 if any)."""
+    """Row count and hash of every table, or the differences.
+
+    Prints the row count and an order-independent hash of every table of WAREHOUSE (a DuckDB file, opened
+    read-only) as JSON; with --compare, the tables that differ from a saved fingerprint (exit code 1 if any).
+    """
     from cs_warehouse.tooling.fingerprint import compare_command
 
     return compare_command(warehouse, compare, tuple(schemas.split(",")))
@@ -524,14 +560,17 @@ def fingerprint(warehouse: Path, compare: Path | None, schemas: str) -> int:
 
 @cli.group()
 def docs() -> None:
-    """Generate the documentation files that come from the project's YAML."""
+    """Write the docs generated from the project's YAML."""
 
 
 @docs.command("static-page")
 @click.option("--target-dir", type=A_PATH, default=PROJECT_DIR / "target", help="dbt's target folder.")
 def static_page(target_dir: Path) -> int:
-    """Write target/static_index.html after `dbt docs generate`: one offline page, every description led by
-    its Japanese label."""
+    """Write the offline dbt docs page.
+
+    target/static_index.html, after `dbt docs generate`: one file, every description led by its Japanese
+    label.
+    """
     from cs_warehouse.tooling.dbt_docs import DocsError, write_static
 
     try:
@@ -546,7 +585,7 @@ def static_page(target_dir: Path) -> int:
 @docs.command()
 @click.argument("target", type=A_PATH, required=False)
 def kpis(target: Path | None) -> int:
-    """Write docs/kpis.md (or TARGET), the KPI reference, from the models' yml."""
+    """Write docs/kpis.md (or TARGET) from the models' yml."""
     from cs_warehouse.tooling.kpi_docs import DOC_PATH, render
 
     target = target or DOC_PATH
@@ -558,7 +597,10 @@ def kpis(target: Path | None) -> int:
 @docs.command("raw-contract")
 @click.argument("target", type=A_PATH, required=False)
 def raw_contract(target: Path | None) -> int:
-    """Write docs/raw_contract.md (or TARGET) from contract/raw_contract.yml."""
+    """Write docs/raw_contract.md (or TARGET).
+
+    From contract/raw_contract.yml.
+    """
     from cs_warehouse.contract import load_contract
     from cs_warehouse.tooling.contract_docs import DOC_PATH, render
 
@@ -571,8 +613,11 @@ def raw_contract(target: Path | None) -> int:
 @cli.command("semantic-check")
 @click.option("--project-dir", type=A_PATH, default=PROJECT_DIR, help="The dbt project.")
 def semantic_check(project_dir: Path) -> int:
-    """Validate the MetricFlow semantic models and metrics offline (no warehouse opened); exit code 1 on any
-    error."""
+    """Validate the semantic models and metrics.
+
+    Offline, no warehouse opened: MetricFlow's validation and a Japanese label on every metric. Exit code 1 on
+    any error.
+    """
     from cs_warehouse.tooling.semantic_check import validate
 
     errors, metrics = validate(project_dir.resolve())
@@ -592,8 +637,11 @@ def semantic_check(project_dir: Path) -> int:
 @click.option("--out", type=A_PATH, default=PROJECT_DIR / "build" / "pr-check", help="Where the copy and report go.")
 @click.option("--project-dir", type=A_PATH, default=PROJECT_DIR, help="The dbt project (a git work tree).")
 def pr_check(**options) -> int:
-    """Lint the files changed against BASE, build what changed on a copy of production (dbt state:modified+
-    with --defer) and write the KPI impact diff OUT/kpi_impact.md. Exit code 1 when a check fails."""
+    """The checks of a pull request.
+
+    Lints the files changed against BASE, builds what changed on a copy of production (dbt state:modified+
+    with --defer) and writes the KPI impact diff OUT/kpi_impact.md. Exit code 1 when a check fails.
+    """
     from cs_warehouse.tooling.pr_check import check
 
     return check(**options)
@@ -604,15 +652,22 @@ def pr_check(**options) -> int:
 @click.option("--repeats", default="3", show_default=True, help="Runs per size: one number, or one per size (3,3,1).")
 @click.option("--out", type=A_PATH, default=PROJECT_DIR / "benchmarks" / "results.md", help="The Markdown results.")
 @click.option("--work-dir", type=A_PATH, default=Path("/tmp/bench"), help="Data, warehouses, dbt target.")
-@click.option("--memory-budget-gib", type=float, default=12.0, show_default=True, help="A command above is stopped.")
-@click.option("--timeout-minutes", type=float, default=60.0, show_default=True, help="A slower command is stopped.")
+@click.option(
+    "--memory-budget-gib", type=float, default=12.0, show_default=True, help="A command using more is stopped."
+)
+@click.option(
+    "--timeout-minutes", type=float, default=60.0, show_default=True, help="A longer command is stopped."
+)
 @click.option("--end-date", type=ISO_DATE, help="Last event day (default: yesterday in Asia/Tokyo).")
 @click.option("--rerender", type=EXISTING_FILE, help="Recompute the summaries of a results JSON, rewrite both.")
 @click.option("--merge", type=EXISTING_FILE, multiple=True, help="A results JSON to merge into --out (repeatable).")
 @click.pass_context
 def bench(ctx: click.Context, **options) -> int:
-    """The benchmark (not part of make test): per size, generate a dataset, then per repeat the full nightly
-    build, an incremental night and an idle night, measured; results as Markdown and JSON (docs/performance.md)."""
+    """The benchmark (not part of make test).
+
+    Per size, a generated dataset; per repeat, the full nightly build, an incremental night and an idle night,
+    measured; the results as Markdown and JSON (docs/performance.md).
+    """
     from cs_warehouse.tooling.bench.cli import benchmark
 
     return benchmark(command=f"cs-warehouse {ctx.obj['command']}", **options)
