@@ -655,9 +655,7 @@ def pr_check(**options) -> int:
 @click.option(
     "--memory-budget-gib", type=float, default=12.0, show_default=True, help="A command using more is stopped."
 )
-@click.option(
-    "--timeout-minutes", type=float, default=60.0, show_default=True, help="A longer command is stopped."
-)
+@click.option("--timeout-minutes", type=float, default=60.0, show_default=True, help="A longer command is stopped.")
 @click.option("--end-date", type=ISO_DATE, help="Last event day (default: yesterday in Asia/Tokyo).")
 @click.option("--rerender", type=EXISTING_FILE, help="Recompute the summaries of a results JSON, rewrite both.")
 @click.option("--merge", type=EXISTING_FILE, multiple=True, help="A results JSON to merge into --out (repeatable).")
