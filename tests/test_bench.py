@@ -72,3 +72,12 @@ def test_runs_merge_into_one_table_that_names_each_run():
     assert merged["machine"]["day"] == "30"
     # merging a merged body keeps its runs listed one by one
     assert len(merge_runs([merged, run("31", ["1M"])])["runs"]) == 3
+
+
+def test_the_command_refuses_repeats_that_do_not_match_the_sizes_before_it_measures(tmp_path, capsys):
+    from cs_warehouse.cli import main
+
+    work = tmp_path / "work"
+    assert main(["bench", "--sizes", "1M,10M", "--repeats", "3,3,1", "--work-dir", str(work)]) == 2
+    assert "--repeats '3,3,1': give one count of at least 1, or one per size (2)" in capsys.readouterr().err
+    assert not work.exists()  # refused before any dataset or dbt parse

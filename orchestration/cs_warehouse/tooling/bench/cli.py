@@ -286,6 +286,12 @@ def benchmark(
         write(rerender.with_suffix(".md"), body)
         return 0
 
+    labels = [s.strip() for s in sizes.split(",") if s.strip()]
+    try:
+        repeats_per_size = parse_repeats(repeats, len(labels))
+    except ValueError as error:
+        print(f"cs-warehouse bench: {error}", file=sys.stderr)
+        return 2
     work = work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     # The models report as of today unless told otherwise, so the data ends yesterday like a real night's.
@@ -305,12 +311,6 @@ def benchmark(
         print(f"dbt parse failed, see {parse.log}", file=sys.stderr)
         return 1
     budget_mib, timeout = memory_budget_gib * 1024, timeout_minutes * 60
-    labels = [s.strip() for s in sizes.split(",") if s.strip()]
-    try:
-        repeats_per_size = parse_repeats(repeats, len(labels))
-    except ValueError as error:
-        print(f"cs-warehouse bench: --repeats: {error}", file=sys.stderr)
-        return 2
     for label, n_repeats in zip(labels, repeats_per_size, strict=True):
         data = dataset(work, label, parse_size(label), end_date)
         print(f"[{label}] {data['events_written']:,} events, {data['args']['accounts']} accounts", flush=True)
