@@ -19,6 +19,7 @@ from typing import NoReturn
 
 import click
 
+from cs_warehouse.engines import TARGETS
 from cs_warehouse.nightly_log import log_path, nightly_loggers
 from cs_warehouse.settings import PROJECT_DIR, Settings
 
@@ -459,7 +460,7 @@ def engines() -> None:
 
 
 @engines.command("load-raw")
-@click.option("--target", type=click.Choice(["postgres", "spark"]), required=True, help="The engine to load.")
+@click.option("--target", type=click.Choice(TARGETS), required=True, help="The engine to load.")
 def load_raw(target: str) -> int:
     """Copy the warehouse's raw schema to an engine."""
     from cs_warehouse.engines.raw_export import load_raw as copy_raw
