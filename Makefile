@@ -36,25 +36,25 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml
 
 run: $(STAMP)  ## Generate sample data if none, run the nightly build in-process, print the KPI summary
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m cs_warehouse run
+	$(BIN)/cs-warehouse run
 
 nightly: $(STAMP)  ## Run the nightly build on the current landing folder
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m cs_warehouse nightly
+	$(BIN)/cs-warehouse nightly
 
 backfill: $(STAMP)  ## Re-run the nightly build over past event days: make backfill FROM=2026-03-01 TO=2026-03-03
 	$(BIN)/dbt parse --quiet
-	$(BIN)/python -m cs_warehouse backfill --from $(FROM) --to $(TO)
+	$(BIN)/cs-warehouse backfill --from $(FROM) --to $(TO)
 
 accept-change: $(STAMP)  ## Let a real change the publish gates stopped publish once: make accept-change ENTITY=accounts REASON="..."
-	$(BIN)/python -m cs_warehouse.gates accept "$(ENTITY)" --reason "$(REASON)"
+	$(BIN)/cs-warehouse gates accept "$(ENTITY)" --reason "$(REASON)"
 
 data: $(STAMP)  ## Generate landing data into an empty folder: make data ACCOUNTS=300 MONTHS=24 SEED=42 [MESSY=1] [FORCE=1]
-	$(BIN)/python -m cs_warehouse.generator --out $${CSW_LANDING_DIR:-data/landing} \
+	$(BIN)/cs-warehouse generate --out $${CSW_LANDING_DIR:-data/landing} \
 		--accounts $${ACCOUNTS:-300} --months $${MONTHS:-24} --seed $${SEED:-42} $${MESSY:+--messy} $${FORCE:+--force}
 
 ravenstack: $(STAMP)  ## Import datasets/ravenstack (vendored) through mappings/ravenstack.yml, then dbt build on it
-	$(BIN)/python -m cs_warehouse.importer --out build/ravenstack
+	$(BIN)/cs-warehouse import-ravenstack --out build/ravenstack
 	@# its own dbt target folder: `make test` runs this beside pytest, whose Dagster tests read target/
 	CSW_DUCKDB_PATH=$(CURDIR)/build/ravenstack/warehouse.duckdb DBT_TARGET_PATH=$(CURDIR)/build/ravenstack/target \
 		DBT_LOG_PATH=$(CURDIR)/build/ravenstack/logs $(BIN)/dbt build --vars '{as_of_date: "2025-01-31"}'
@@ -84,13 +84,13 @@ test-python: $(STAMP)  ## pytest without the engine legs
 # The standard dataset of tests/conftest.py (STANDARD): keep the two in step.
 test-dbt: $(STAMP)  ## dbt build (seeds, models, data tests, unit tests) on a small generated dataset; no warning may fail
 	rm -rf $(TEST_DIR) && mkdir -p $(TEST_DIR)
-	$(BIN)/python -m cs_warehouse.generator --out $(TEST_DIR)/landing --accounts 200 --months 15 --seed 7 \
+	$(BIN)/cs-warehouse generate --out $(TEST_DIR)/landing --accounts 200 --months 15 --seed 7 \
 		--end-date 2026-09-30 --events-per-user-day 0.25
-	CSW_LANDING_DIR=$(TEST_DIR)/landing CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/python -m cs_warehouse load > $(TEST_DIR)/load.log
+	CSW_LANDING_DIR=$(TEST_DIR)/landing CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/cs-warehouse load > $(TEST_DIR)/load.log
 	CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb $(BIN)/dbt build --vars '{as_of_date: "2026-09-30"}'
 	@# A clean generated build raises no warning: no dbt test ends `warn`, no GX warning fails (docs/quality.md).
 	CSW_DUCKDB_PATH=$(TEST_DIR)/warehouse.duckdb CSW_AS_OF_DATE=2026-09-30 CSW_QUALITY_HISTORY_DIR=$(TEST_DIR)/quality_history \
-		$(BIN)/python -m cs_warehouse.quality --fail-on-warnings --dbt-run-results target/run_results.json \
+		$(BIN)/cs-warehouse quality --fail-on-warnings --dbt-run-results target/run_results.json \
 		2> $(TEST_DIR)/quality.err || { tail -20 $(TEST_DIR)/quality.err; exit 1; }
 
 lint: lint-python lint-sql lint-workflows  ## ruff, sqlfluff and the CI workflow linter
@@ -107,20 +107,20 @@ lint-sql: $(STAMP)
 lint-workflows:
 	scripts/lint_workflows.sh
 
-# The page embeds the manifest with each description led by its Japanese label (cs_warehouse/dbt_docs.py).
+# The page embeds the manifest with each description led by its Japanese label (cs_warehouse/tooling/dbt_docs.py).
 docs: $(STAMP)  ## dbt docs (lineage, column docs with their Japanese labels) into target/static_index.html, one file that opens offline
 	$(BIN)/dbt docs generate
-	$(BIN)/python -m cs_warehouse.dbt_docs
+	$(BIN)/cs-warehouse docs static-page
 
 clean:  ## Remove generated data, the warehouse and build artefacts (keeps the virtualenv)
 	rm -rf data warehouse build target logs .dagster_home
 
 test-semantic: $(STAMP)  ## Validate the MetricFlow semantic models and metrics offline (no warehouse opened)
-	$(BIN)/python -m cs_warehouse.semantic_check
+	$(BIN)/cs-warehouse semantic-check
 
 query: $(STAMP)  ## Query the semantic layer on the published serving copy, read-only: make query METRICS=mrr,logo_churn_rate [GROUP_BY=metric_time__fiscal_quarter] [ORDER=-metric_time__fiscal_quarter] [LIMIT=4]
 	@test -n "$(METRICS)" || { echo "make query needs METRICS=name,name (see docs/kpis.md)" >&2; exit 2; }
-	$(BIN)/python -m cs_warehouse.semantic_query --metrics "$(METRICS)" --group-by "$${GROUP_BY:-metric_time__month}" \
+	$(BIN)/cs-warehouse query --metrics "$(METRICS)" --group-by "$${GROUP_BY:-metric_time__month}" \
 		--order "$(ORDER)" $(if $(LIMIT),--limit $(LIMIT))
 
 browser:  ## Install headless Chromium for the report's browser test (idempotent; apt, needs root or sudo)
@@ -138,10 +138,10 @@ test-spark: $(STAMP)  ## The Spark leg: dbt build on a local SparkSession, KPIs 
 # own in warehouse/serving/dbt_state) and warehouse, dbt build
 # state:modified+ with --defer on a private copy in OUT, and the KPI impact diff OUT/kpi_impact.md.
 pr-check: $(STAMP)  ## Lint changed files, build what changed on a copy of production, write the KPI impact diff: make pr-check [BASE=origin/main] [STATE=warehouse/serving/dbt_state] [OUT=build/pr-check]
-	$(BIN)/python -m cs_warehouse.pr_check --base "$${BASE:-origin/main}" --state "$${STATE:-warehouse/serving/dbt_state}" \
+	$(BIN)/cs-warehouse pr-check --base "$${BASE:-origin/main}" --state "$${STATE:-warehouse/serving/dbt_state}" \
 		--warehouse "$${CSW_DUCKDB_PATH:-warehouse/cs_warehouse.duckdb}" --out "$${OUT:-build/pr-check}"
 
 .PHONY: bench
 bench: $(STAMP)  ## Benchmark, not part of make test: make bench [SIZES=1M,10M,100M] [REPEATS=3 or 3,3,1, per size] (docs/performance.md)
-	$(BIN)/python -m cs_warehouse.bench --sizes $${SIZES:-1M,10M,100M} --repeats $${REPEATS:-3} \
+	$(BIN)/cs-warehouse bench --sizes $${SIZES:-1M,10M,100M} --repeats $${REPEATS:-3} \
 		--work-dir $${BENCH_DIR:-/tmp/bench} --out benchmarks/results.md

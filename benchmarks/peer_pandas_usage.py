@@ -7,7 +7,7 @@ Reads every landing event file, drops system events, and writes two CSVs:
   over 30 minutes starts a new session), counted in the month the session started.
 
 No deduplication, quarantine, late-event handling, SDK session ids or tests: the straightforward version, kept
-deliberately plain, that cs_warehouse.bench times against the project's `dbt build` of the same KPIs.
+deliberately plain, that cs_warehouse.tooling.bench times against the project's `dbt build` of the same KPIs.
 
     python benchmarks/peer_pandas_usage.py --landing DIR --out DIR
 """

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cs_warehouse.generator import generate
+from cs_warehouse.tooling.generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 # The reporting day of the in-process nightly tests (CSW_AS_OF_DATE): fixed once per session, so the

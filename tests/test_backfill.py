@@ -23,8 +23,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cs_warehouse.fingerprint import differences, warehouse_fingerprints
 from cs_warehouse.runs import partition_range_tags, pending_event_days
+from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
 from tests.landing_factory import event, write_events, write_minimal_landing
 
 JST = dt.timezone(dt.timedelta(hours=9))

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from cs_warehouse.bench.cli import parse_repeats, parse_size
-from cs_warehouse.bench.nightly import stage_of
-from cs_warehouse.bench.proc import run_measured
+from cs_warehouse.tooling.bench.cli import parse_repeats, parse_size
+from cs_warehouse.tooling.bench.nightly import stage_of
+from cs_warehouse.tooling.bench.proc import run_measured
 
 
 def test_sizes_read_as_event_counts():
@@ -51,11 +51,11 @@ def test_command_over_the_memory_budget_is_stopped(tmp_path):
 
 
 def test_runs_merge_into_one_table_that_names_each_run():
-    from cs_warehouse.bench.cli import merge_runs
+    from cs_warehouse.tooling.bench.cli import merge_runs
 
     def run(day: str, sizes: list[str]) -> dict:
         return {
-            "command": f"python -m cs_warehouse.bench --sizes {','.join(sizes)}",
+            "command": f"cs-warehouse bench --sizes {','.join(sizes)}",
             "started_at": f"2026-11-{day}T01:00:00+00:00",
             "finished_at": f"2026-11-{day}T02:00:00+00:00",
             "loadavg_at_start": [0.1, 0.1, 0.1],
@@ -72,3 +72,12 @@ def test_runs_merge_into_one_table_that_names_each_run():
     assert merged["machine"]["day"] == "30"
     # merging a merged body keeps its runs listed one by one
     assert len(merge_runs([merged, run("31", ["1M"])])["runs"]) == 3
+
+
+def test_the_command_refuses_repeats_that_do_not_match_the_sizes_before_it_measures(tmp_path, capsys):
+    from cs_warehouse.cli import main
+
+    work = tmp_path / "work"
+    assert main(["bench", "--sizes", "1M,10M", "--repeats", "3,3,1", "--work-dir", str(work)]) == 2
+    assert "--repeats '3,3,1': give one count of at least 1, or one per size (2)" in capsys.readouterr().err
+    assert not work.exists()  # refused before any dataset or dbt parse

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cs_warehouse.contract import load_contract, parse_contract, raw_column_name
-from cs_warehouse.contract_docs import DOC_PATH, render
+from cs_warehouse.tooling.contract_docs import DOC_PATH, render
 
 
 def test_raw_column_names() -> None:
@@ -48,5 +48,5 @@ def test_unknown_reference_is_rejected() -> None:
 
 def test_generated_doc_is_up_to_date() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render(load_contract()), (
-        "docs/raw_contract.md is stale: run `python -m cs_warehouse.contract_docs`"
+        "docs/raw_contract.md is stale: run `cs-warehouse docs raw-contract`"
     )

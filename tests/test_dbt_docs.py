@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cs_warehouse.dbt_docs import PLACEHOLDERS, TEMPLATE, DocsError, labelled, main, with_labels, write_static
+from cs_warehouse.cli import main
 from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.tooling.dbt_docs import PLACEHOLDERS, TEMPLATE, DocsError, labelled, with_labels, write_static
 
 TEMPLATE_TEXT = (
     '<html><script>var n={manifest:"MANIFEST.JSON INLINE DATA",catalog:"CATALOG.JSON INLINE DATA"};</script>'
@@ -106,7 +107,7 @@ def test_missing_artifacts_say_how_to_make_them(tmp_path: Path, capsys: pytest.C
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")
     with pytest.raises(DocsError, match=re.escape(f"{tmp_path / 'catalog.json'} is missing: run `dbt docs generate`")):
         write_static(tmp_path)
-    assert main(["--target-dir", str(tmp_path)]) == 1
+    assert main(["docs", "static-page", "--target-dir", str(tmp_path)]) == 1
     assert "catalog.json is missing" in capsys.readouterr().err
     assert not (tmp_path / "static_index.html").exists()
 

@@ -145,16 +145,23 @@ def test_an_argument_error_is_recorded(env: Path, capsys: pytest.CaptureFixture)
     record = failure_record(env)
     assert record["stage"] == "arguments" and record["command"] == "backfill --from 2024-03-05"
     assert record["root_cause"]["type"] == "UsageError"
-    assert record["root_cause"]["message"] == (
-        "cs_warehouse: backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD, --from not after --to"
-    )
-    assert "backfill needs --from" in capsys.readouterr().err
+    assert record["root_cause"]["message"] == "cs-warehouse backfill: Missing option '--to'."
+    assert "Missing option '--to'" in capsys.readouterr().err
 
     assert main(["backfill", "--from", "2024-13-01", "--to", "2024-03-01"]) == 2
     assert failure_record(env)["root_cause"] == {
         "type": "UsageError",
-        "message": "cs_warehouse: argument --from: invalid fromisoformat value: '2024-13-01'",
+        "message": "cs-warehouse backfill: Invalid value for '--from': '2024-13-01' is not a date (YYYY-MM-DD)",
     }
+    assert main(["backfill", "--from", "2024-03-05", "--to", "2024-03-01"]) == 2
+    assert (
+        failure_record(env)["root_cause"]["message"]
+        == "cs-warehouse backfill: --from 2024-03-05 is after --to 2024-03-01"
+    )
+
+    assert main(["fingerprint"]) == 2  # not a night: said on stderr, not recorded
+    assert "Missing argument 'WAREHOUSE'" in capsys.readouterr().err
+    assert failure_record(env)["command"] == "backfill --from 2024-03-05 --to 2024-03-01"
 
 
 def test_the_root_cause_of_a_nested_dagster_failure_is_the_innermost_error(tmp_path: Path) -> None:

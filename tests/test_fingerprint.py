@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from cs_warehouse.fingerprint import differences, main, warehouse_fingerprints
+from cs_warehouse.cli import main
+from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
 
 
 def build(path: Path, rows: list[tuple], load_id: str = "load-1", audit_rows: int = 1) -> Path:
@@ -39,11 +40,11 @@ def test_a_changed_value_a_missing_row_or_table_is_reported(tmp_path: Path) -> N
 
 def test_command_line_compares_with_a_saved_fingerprint(tmp_path: Path, capsys) -> None:
     path = build(tmp_path / "a.duckdb", [("x", 1.0)])
-    assert main([str(path)]) == 0
+    assert main(["fingerprint", str(path)]) == 0
     saved = tmp_path / "before.json"
     saved.write_text(capsys.readouterr().out)
-    assert main([str(path), "--compare", str(saved)]) == 0
+    assert main(["fingerprint", str(path), "--compare", str(saved)]) == 0
     with duckdb.connect(str(path)) as con:
         con.execute("update raw.t set amount = 3")
-    assert main([str(path), "--compare", str(saved)]) == 1
+    assert main(["fingerprint", str(path), "--compare", str(saved)]) == 1
     assert "raw.t: 1 rows vs 1 rows, contents differ" in capsys.readouterr().out

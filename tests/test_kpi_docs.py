@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cs_warehouse.kpi_docs import (
+from cs_warehouse.tooling.kpi_docs import (
     DOC_CALL,
     DOC_PATH,
     MODELS_DIR,
@@ -24,9 +24,7 @@ from cs_warehouse.kpi_docs import (
 
 
 def test_generated_doc_is_up_to_date() -> None:
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
-        "docs/kpis.md is stale: run `python -m cs_warehouse.kpi_docs`"
-    )
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/kpis.md is stale: run `cs-warehouse docs kpis`"
 
 
 def test_every_mart_is_documented_and_the_public_tables_are_marked() -> None:

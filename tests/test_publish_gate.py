@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cs_warehouse.fingerprint import differences, warehouse_fingerprints
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.runs import partition_range_tags, pending_event_days
+from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
 from tests.conftest import REPORTING_DAY
 from tests.landing_factory import write_minimal_landing
 

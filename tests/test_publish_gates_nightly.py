@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cs_warehouse.gates import main as gates_main
+from cs_warehouse.cli import main as cli_main
 from cs_warehouse.runs import failure_reasons, partition_range_tags, pending_event_days
 from tests.conftest import REPORTING_DAY
 
@@ -74,7 +74,7 @@ def gate_reasons(reasons: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def published_night(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cs_warehouse.generator import generate
+    from cs_warehouse.tooling.generator import generate
 
     env = tmp_path_factory.mktemp("gates_first_night")
     generate(out_dir=env / "landing", accounts=40, months=6, seed=3)
@@ -196,8 +196,8 @@ def test_an_accepted_real_change_publishes_once(night: Path, capsys: pytest.Capt
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env_vars(night).items():
             mp.setenv(name, value)
-        assert gates_main(["accept", "mrr", "--reason", "x"]) == 2  # nothing fails for MRR: nothing to accept
-        assert gates_main(["accept", "accounts", "--reason", "trade fair leads imported", "--by", "ops"]) == 0
+        assert cli_main(["gates", "accept", "mrr", "--reason", "x"]) == 2  # nothing fails for MRR: nothing to accept
+        assert cli_main(["gates", "accept", "accounts", "--reason", "trade fair leads imported", "--by", "ops"]) == 0
     assert "accounts: 65 rows vs 40 published" in capsys.readouterr().out
     (entry,) = [json.loads(x) for x in (night / "serving" / "gate_acceptances.jsonl").read_text().splitlines()]
     assert entry["accepted_by"] == "ops" and entry["observed"] == {"rows": 65, "published_rows": 40}

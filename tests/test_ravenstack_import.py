@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from cs_warehouse.importer import import_export
 from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.tooling.importer import import_export
 
 SOURCE = PROJECT_DIR / "datasets" / "ravenstack"
 MAPPING = PROJECT_DIR / "mappings" / "ravenstack.yml"

@@ -13,7 +13,7 @@ The limits are in contract/publish_gates.yml. The baseline (raw row counts) is s
 `_publication` table by the publish step, so it moves only when a night publishes. The first night (no
 serving copy) has no baseline: the volume and MRR gates pass, quarantine and bounds still apply.
 
-An operator lets a real change through with `python -m cs_warehouse.gates accept <entity|mrr> --reason ...`
+An operator lets a real change through with `cs-warehouse gates accept <entity|mrr> --reason ...`
 (`make accept-change`): the failing numbers are appended to the ledger `gate_acceptances.jsonl` beside the
 serving copy (who, when, why, what), and a gate passes when it sees exactly those numbers against the same
 publication. The next publish moves the baseline, so an acceptance is used at most once.
@@ -21,12 +21,10 @@ publication. The next publish moves the baseline, so an acceptance is used at mo
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import getpass
 import json
 import os
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -451,35 +449,3 @@ def accept(
         for entry in entries:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
     return entries
-
-
-def main(argv: list[str] | None = None) -> int:
-    from cs_warehouse.contract import load_contract
-    from cs_warehouse.settings import Settings
-
-    snapshots = [e.name for e in load_contract().load_order() if not e.partitioned_by_day]
-
-    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.gates", description="Publish gates.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    acc = sub.add_parser("accept", help="let the currently failing change of one entity (or mrr) publish once")
-    acc.add_argument("subject", help="a snapshot entity (accounts, contracts, ...) or mrr")
-    acc.add_argument("--reason", required=True, help="why the change is real (kept in the ledger)")
-    acc.add_argument("--by", help="who accepts (default: $CSW_OPERATOR, else the login name)")
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    try:
-        entries = accept(
-            args.subject, args.reason, settings.warehouse_path, settings.serving_path,
-            snapshots, by=args.by,
-        )  # fmt: skip
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for entry in entries:
-        print(f"accepted ({entry['gate']}): {entry['message']}")
-    print(f"recorded in {ledger_path(settings.serving_path)}; the next night publishes this change once")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -55,10 +55,6 @@ def read_holder(path: Path) -> dict:
         return {}
 
 
-def holds_lock(warehouse_path: Path) -> bool:
-    return str(lock_path(warehouse_path).resolve()) in _held
-
-
 @contextmanager
 def warehouse_lock(
     warehouse_path: Path, command: str, timeout_seconds: float = 0.0, poll_seconds: float = 0.2

@@ -14,13 +14,12 @@ MetricFlow generates the SQL (the same SQL `mf query --explain` prints); DuckDB 
 Some metrics are right at one time grain only (a month's stickiness is not a quarter's, and a quarter's
 customer retention is not built from its months'). They say so in `config.meta.grains`; this module refuses
 them at any other grain, or without a time grain, and names the metric that answers at the grain asked
-(`config.meta.grain_alternatives`). `python -m cs_warehouse.semantic_query` (`make query`) runs a query on the
+(`config.meta.grain_alternatives`). `cs-warehouse query` (`make query`) runs a query on the
 published serving copy with the dbt state it was built with, read-only.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -197,46 +196,38 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_query(
+    metrics: str,
+    group_by: str = "",
+    where: tuple[str, ...] | list[str] = (),
+    order: str = "",
+    limit: int | None = None,
+    decimals: int = 4,
+    warehouse: Path | None = None,
+    manifest: Path | None = None,
+) -> int:
+    """`cs-warehouse query` (make query): comma-separated names in, the result table on stdout. Exit code 1
+    when the serving copy or its semantic manifest is missing, 2 when a grain is not offered."""
     from cs_warehouse.publish import PUBLISHED_STATE_DIR
     from cs_warehouse.settings import Settings
 
-    parser = argparse.ArgumentParser(
-        prog="python -m cs_warehouse.semantic_query",
-        description="Query the semantic layer on the published serving copy (read-only).",
-    )
-    parser.add_argument("--metrics", required=True, help="comma-separated metric names")
-    parser.add_argument("--group-by", default="", help="comma-separated, e.g. metric_time__fiscal_quarter")
-    parser.add_argument("--where", action="append", default=[], help="a MetricFlow filter (repeatable)")
-    parser.add_argument("--order", default="", help="comma-separated; '-name' sorts descending")
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--decimals", type=int, default=4)
-    parser.add_argument("--warehouse", type=Path, help="DuckDB file (default: the serving copy)")
-    parser.add_argument("--manifest", type=Path, help="semantic_manifest.json (default: the serving copy's state)")
-    args = parser.parse_args(argv)
-
     settings = Settings.from_env()
-    warehouse = args.warehouse or settings.serving_path
-    manifest = args.manifest or settings.serving_path.parent / PUBLISHED_STATE_DIR / "semantic_manifest.json"
+    warehouse = warehouse or settings.serving_path
+    manifest = manifest or settings.serving_path.parent / PUBLISHED_STATE_DIR / "semantic_manifest.json"
     for path, what in ((warehouse, "warehouse"), (manifest, "semantic manifest")):
         if not path.is_file():
             print(
-                f"semantic_query: no {what} at {path} (run `make run` first, or pass --{what.split()[-1]})",
+                f"cs-warehouse query: no {what} at {path} (run `make run` first, or pass --{what.split()[-1]})",
                 file=sys.stderr,
             )
             return 1
-    group_by = _names(args.group_by)
-    order = _names(args.order) or group_by
+    groups = _names(group_by)
     try:
         frame = SemanticLayer(manifest, warehouse).query(
-            _names(args.metrics), group_by, where=args.where, order_by=order, limit=args.limit
+            _names(metrics), groups, where=list(where), order_by=_names(order) or groups, limit=limit
         )
     except GrainNotOffered as exc:
-        print(f"semantic_query: {exc}", file=sys.stderr)
+        print(f"cs-warehouse query: {exc}", file=sys.stderr)
         return 2
-    print(format_frame(frame, args.decimals))
+    print(format_frame(frame, decimals))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

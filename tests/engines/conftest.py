@@ -51,7 +51,7 @@ class Workspace:
         )
 
     def load_raw(self, target: str) -> subprocess.CompletedProcess:
-        return self.run(sys.executable, "-m", "cs_warehouse.engines", "load-raw", "--target", target)
+        return self.run(sys.executable, "-m", "cs_warehouse", "engines", "load-raw", "--target", target)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cs_warehouse.generator import generate
+from cs_warehouse.tooling.generator import generate
 
 CONTRACT_PATH = Path(__file__).resolve().parents[2] / "contract" / "raw_contract.yml"
 END = "2025-09-30"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cs_warehouse.generator.cli import main
+from cs_warehouse.cli import main
 
 SMALL = ["--accounts", "3", "--months", "1", "--seed", "7", "--end-date", "2025-09-30"]
 
@@ -16,7 +16,7 @@ def test_a_non_empty_folder_is_refused_untouched(tmp_path: Path, capsys: pytest.
     landing.mkdir()
     (landing / "accounts.csv").write_text("Id\nkept\n", encoding="utf-8")
 
-    assert main(["--out", str(landing), *SMALL]) == 2
+    assert main(["generate", "--out", str(landing), *SMALL]) == 2
 
     assert [p.name for p in landing.iterdir()] == ["accounts.csv"]
     assert (landing / "accounts.csv").read_text(encoding="utf-8") == "Id\nkept\n"
@@ -32,11 +32,11 @@ def test_force_writes_into_a_non_empty_folder_and_a_missing_folder_needs_none(tm
     (forced / "accounts.csv").write_text("Id\nstale\n", encoding="utf-8")
     (forced / "notes.txt").write_text("mine\n", encoding="utf-8")
 
-    assert main(["--out", str(forced), *SMALL, "--force"]) == 0
+    assert main(["generate", "--out", str(forced), *SMALL, "--force"]) == 0
     assert "stale" not in (forced / "accounts.csv").read_text(encoding="utf-8")
     assert (forced / "notes.txt").read_text(encoding="utf-8") == "mine\n"
     assert (forced / "_manifest.json").exists()
 
     fresh = tmp_path / "fresh"
-    assert main(["--out", str(fresh), *SMALL]) == 0
+    assert main(["generate", "--out", str(fresh), *SMALL]) == 0
     assert (fresh / "_manifest.json").exists()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from cs_warehouse.generator import generate
+from cs_warehouse.tooling.generator import generate
 
 
 def _digests(folder: Path) -> dict[str, str]:

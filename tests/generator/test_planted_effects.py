@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cs_warehouse.generator import generate
+from cs_warehouse.tooling.generator import generate
 
 END = date(2025, 12, 31)
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cs_warehouse.generator import generate
+from cs_warehouse.tooling.generator import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 END = dt.date(2026, 3, 31)

@@ -22,7 +22,7 @@ def test_a_clean_generated_build_fails_no_warning(standard_build: Build, tmp_pat
     )
     run_results = standard_build.root / "dbt_build_run_results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "cs_warehouse.quality", "--fail-on-warnings", "--dbt-run-results", str(run_results)],
+        [sys.executable, "-m", "cs_warehouse", "quality", "--fail-on-warnings", "--dbt-run-results", str(run_results)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cs_warehouse import semantic_query
+from cs_warehouse.cli import main as cli_main
 from cs_warehouse.semantic_query import GrainNotOffered, SemanticLayer, check_grains, format_frame, requested_grains
 from tests.conftest import Build
 from tests.semantic.test_grains import period_start
@@ -124,11 +124,11 @@ def test_the_command_queries_a_warehouse_and_refuses_a_wrong_grain(revenue_build
     manifest = ["--manifest", str(revenue_build.target / "semantic_manifest.json")]
     warehouse = ["--warehouse", str(revenue_build.warehouse)]
     query = ["--metrics", "customer_retention_rate_fiscal_year,", "--group-by", "metric_time__fiscal_year"]
-    status = semantic_query.main([*query, *manifest, *warehouse])
+    status = cli_main(["query", *query, *manifest, *warehouse])
     out = capsys.readouterr().out.splitlines()
     assert status == 0
     assert out[0].split() == ["metric_time__fiscal_year", "customer_retention_rate_fiscal_year"]
     assert len(out) >= 3  # header and one row per fiscal year of the spine
-    status = semantic_query.main(["--metrics", "stickiness", "--group-by", "metric_time__year", *manifest, *warehouse])
+    status = cli_main(["query", "--metrics", "stickiness", "--group-by", "metric_time__year", *manifest, *warehouse])
     assert status == 2
     assert "stickiness answers per month only" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cs_warehouse import pr_check
+from cs_warehouse.cli import main as cli_main
 from tests.conftest import ROOT, Build
 
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", ".sqlfluff", "models", "macros", "seeds", "data-tests")
@@ -64,9 +64,9 @@ def test_the_kpi_impact_diff_names_the_changed_cells_and_the_new_model(
 
     monkeypatch.setenv("CSW_AS_OF_DATE", standard_build.as_of)
     out = tmp_path / "out"
-    status = pr_check.main(
-        ["--project-dir", str(project), "--base", "main", "--state", str(state), "--warehouse", str(production),
-         "--out", str(out)]
+    status = cli_main(
+        ["pr-check", "--project-dir", str(project), "--base", "main", "--state", str(state),
+         "--warehouse", str(production), "--out", str(out)]
     )  # fmt: skip
     diff = (out / "kpi_impact.md").read_text(encoding="utf-8")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cs_warehouse.pr_check import Report, affected_metrics, metric_cell_changes, render, table_diffs
+from cs_warehouse.tooling.pr_check import Report, affected_metrics, metric_cell_changes, render, table_diffs
 
 KPI_COLUMNS = (
     "month date, fiscal_year integer, fiscal_quarter integer, is_complete boolean, mrr double, logo_churn_rate double"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from cs_warehouse.semantic_check import label_issues, validate
 from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.tooling.semantic_check import label_issues, validate
 
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 

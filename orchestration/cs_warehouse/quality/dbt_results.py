@@ -1,7 +1,7 @@
 """The dbt nodes of a build that did not pass, read from dbt's `target/run_results.json`.
 
 A data test of severity `warn` that finds rows ends with status `warn` and does not fail `dbt build`; the
-clean-build check (`python -m cs_warehouse.quality --fail-on-warnings --dbt-run-results …`) counts those too.
+clean-build check (`cs-warehouse quality --fail-on-warnings --dbt-run-results …`) counts those too.
 """
 
 from __future__ import annotations

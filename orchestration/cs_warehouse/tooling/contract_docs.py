@@ -1,14 +1,11 @@
-"""Render docs/raw_contract.md from contract/raw_contract.yml (`python -m cs_warehouse.contract_docs`).
+"""Render docs/raw_contract.md from contract/raw_contract.yml (`cs-warehouse docs raw-contract`).
 
 The Markdown is generated, never edited by hand; a test fails when it falls behind the YAML.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from cs_warehouse.contract import Contract, Entity, load_contract
+from cs_warehouse.contract import Contract, Entity
 from cs_warehouse.ingestion.validate import bound_text
 from cs_warehouse.settings import PROJECT_DIR
 
@@ -16,7 +13,7 @@ DOC_PATH = PROJECT_DIR / "docs" / "raw_contract.md"
 
 INTRO = """# Raw data contract (version {version})
 
-Generated from `contract/raw_contract.yml` by `python -m cs_warehouse.contract_docs`; edit the YAML, not
+Generated from `contract/raw_contract.yml` by `cs-warehouse docs raw-contract`; edit the YAML, not
 this file. The ingestion (`orchestration/cs_warehouse/ingestion`) enforces every rule below.
 
 ## Files
@@ -135,14 +132,3 @@ def render(contract: Contract) -> str:
     parts = [INTRO.format(version=contract.version, bounds=_bounds_table(contract.bounds))]
     parts += [_entity_section(e) for e in contract.load_order()]
     return "\n".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    target = Path(argv[0]) if argv else DOC_PATH
-    target.write_text(render(load_contract()), encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

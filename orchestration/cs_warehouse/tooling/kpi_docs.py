@@ -1,4 +1,4 @@
-"""Render docs/kpis.md, the KPI reference, from the models' yml (`python -m cs_warehouse.kpi_docs`).
+"""Render docs/kpis.md, the KPI reference, from the models' yml (`cs-warehouse docs kpis`).
 
 The yml under models/ is read directly (no dbt parse); a description written as `{{ doc("name") }}` takes the
 text of its `{% docs name %}` block (models/docs/*.md), as dbt renders it. A model documents its KPIs in `config.meta`:
@@ -12,9 +12,12 @@ fails when it falls behind the yml.
 
 from __future__ import annotations
 
+<<<<<<< HEAD:orchestration/cs_warehouse/kpi_docs.py
 import re
 import sys
 from collections import Counter
+=======
+>>>>>>> cli:orchestration/cs_warehouse/tooling/kpi_docs.py
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +38,7 @@ SECTIONS = {
 
 INTRO = """# KPI reference
 
-Generated from the models' yml (`models/**/*.yml`) by `python -m cs_warehouse.kpi_docs`; edit the yml, not
+Generated from the models' yml (`models/**/*.yml`) by `cs-warehouse docs kpis`; edit the yml, not
 this file. Each KPI below names the model that publishes it; the column-level documentation of every model
 is in the dbt docs (`make docs`). The policy settings named here are dbt vars in `dbt_project.yml` and seeds
 in `seeds/`; change a setting there, not in the SQL.
@@ -343,14 +346,3 @@ def render(models: list[Model] | None = None) -> str:
     parts += [_section(title, [k for k in kpis if k.section == s]) for s, title in SECTIONS.items()]
     parts.append(_models(models))
     return "\n".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    target = Path(argv[0]) if argv else DOC_PATH
-    target.write_text(render(), encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -4,8 +4,8 @@ Two warehouses whose fingerprints are equal hold the same rows in every compared
 rows were written in. Used to show that a rebuild, a second nightly run or a backfill leaves exactly the
 tables a full build leaves:
 
-    python -m cs_warehouse.fingerprint warehouse/cs_warehouse.duckdb > before.json
-    python -m cs_warehouse.fingerprint warehouse/cs_warehouse.duckdb --compare before.json
+    cs-warehouse fingerprint warehouse/cs_warehouse.duckdb > before.json
+    cs-warehouse fingerprint warehouse/cs_warehouse.duckdb --compare before.json
 
 Columns that record *in which load* a row arrived (`_load_id` and the incremental models' `_..._load_id`
 bookkeeping) are left out: a backfill brings the same rows in other loads. Everything else, including the raw
@@ -15,7 +15,6 @@ tables' source file and line, is compared. Tables whose name starts with an unde
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -76,23 +75,16 @@ def differences(left: dict[str, list[int]], right: dict[str, list[int]]) -> list
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.fingerprint", description=__doc__.split("\n")[0])
-    parser.add_argument("warehouse", type=Path, help="a DuckDB warehouse file (opened read-only)")
-    parser.add_argument("--compare", type=Path, help="a fingerprint JSON written earlier: print the differences")
-    parser.add_argument("--schemas", default=",".join(DEFAULT_SCHEMAS), help="comma-separated schemas")
-    args = parser.parse_args(argv)
-    current = warehouse_fingerprints(args.warehouse, tuple(args.schemas.split(",")))
-    if args.compare is None:
+def compare_command(warehouse: Path, compare: Path | None, schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> int:
+    """`cs-warehouse fingerprint`: the fingerprints as JSON on stdout, or with a saved one to compare, the tables
+    that differ (exit code 1 when any)."""
+    current = warehouse_fingerprints(warehouse, schemas)
+    if compare is None:
         json.dump(current, sys.stdout, indent=1, sort_keys=True)
         print()
         return 0
-    diff = differences(json.loads(args.compare.read_text()), current)
+    diff = differences(json.loads(compare.read_text()), current)
     for line in diff:
         print(line)
     print(f"{len(current)} tables compared, {len(diff)} differ")
     return 1 if diff else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """The dbt docs site as one file that opens offline, with each Japanese label in view (`make docs`).
 
 `make docs` runs `dbt docs generate` (target/manifest.json, target/catalog.json), then
-`python -m cs_warehouse.dbt_docs`, which writes target/static_index.html: dbt's docs page with both files
+`cs-warehouse docs static-page`, which writes target/static_index.html: dbt's docs page with both files
 inlined, as `dbt docs generate --static` does. dbt's page shows a column's meta, where `label_ja` lives, only
 once the column's row is opened; so the page embeds a copy of the manifest in which every description of a
 model, seed, source or column with a `label_ja` begins with it (`【期首MRR】 MRR at the end of the previous
@@ -11,18 +11,14 @@ warehouse comments are left as they are.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dbt.task.docs import DOCS_INDEX_FILE_PATH
-
-from cs_warehouse.settings import PROJECT_DIR
 
 TEMPLATE = Path(DOCS_INDEX_FILE_PATH)
 # Where dbt's page takes its data; each is replaced by the JSON of the file.
@@ -84,20 +80,3 @@ def write_static(target_dir: Path, template: Path = TEMPLATE) -> Path:
     out = target_dir / "static_index.html"
     out.write_text(pattern.sub(lambda m: payload[m.group(0)], page), encoding="utf-8")
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.dbt_docs", description=__doc__.splitlines()[0])
-    parser.add_argument("--target-dir", type=Path, default=PROJECT_DIR / "target", help="dbt's target folder")
-    args = parser.parse_args(argv)
-    try:
-        out = write_static(args.target_dir)
-    except DocsError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

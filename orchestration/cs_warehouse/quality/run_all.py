@@ -1,16 +1,13 @@
-"""`python -m cs_warehouse.quality [--docs] [--fail-on-warnings] [--dbt-run-results PATH]`: run every registered
-suite once and print its wall time.
+"""`cs-warehouse quality`: run every registered suite once on the warehouse and print its wall time.
 
 Uses the same settings as the Dagster checks (CSW_DUCKDB_PATH, CSW_GX_DOCS_DIR, CSW_QUALITY_HISTORY_DIR,
-CSW_AS_OF_DATE). Exit status 1 when a critical expectation fails; with --fail-on-warnings also when a warning
-fails, or (with --dbt-run-results) a dbt node of that build ended other than passed, `warn` tests included:
+CSW_AS_OF_DATE). Exit code 1 when a critical expectation fails; with fail_on_warnings also when a warning
+fails, or (with dbt_run_results) a dbt node of that build ended other than passed, `warn` tests included:
 the check that a clean build raises no warning (`make test-dbt`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -20,13 +17,8 @@ from cs_warehouse.quality.runner import run_suite
 from cs_warehouse.settings import Settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.quality", description=__doc__)
-    parser.add_argument("--docs", action="store_true", help="also store results and build the Data Docs")
-    parser.add_argument("--fail-on-warnings", action="store_true", help="exit 1 when any warning fails too")
-    parser.add_argument("--dbt-run-results", type=Path, help="dbt's run_results.json: its warn/failed nodes count too")
-    args = parser.parse_args(argv)
-    issues = dbt_issues(args.dbt_run_results) if args.dbt_run_results else []
+def run_all_suites(docs: bool = False, fail_on_warnings: bool = False, dbt_run_results: Path | None = None) -> int:
+    issues = dbt_issues(dbt_run_results) if dbt_run_results else []
     warnings.filterwarnings("ignore", module="great_expectations")
     from cs_warehouse.defs.quality import _existing_asset_keys, dbt_manifest, reference_time
     from cs_warehouse.quality.suites import all_suites, generic_model_suite, model_columns
@@ -44,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_suite(
             suite,
             settings.warehouse_path,
-            docs_dir=settings.gx_docs_dir if args.docs else None,
+            docs_dir=settings.gx_docs_dir if docs else None,
             history_dir=settings.quality_history_dir,
             now=reference_time(settings),
         )
@@ -60,17 +52,13 @@ def main(argv: list[str] | None = None) -> int:
             detail = f"unexpected={failure.unexpected_count} observed={failure.observed_value} {failure.error or ''}"
             print(f"    {failure.severity}: {failure.part} {failure.expectation} {failure.column or ''} {detail}")
     print(f"total GX wall time {time.perf_counter() - started:.1f}s")
-    if args.dbt_run_results:
-        print(f"dbt {args.dbt_run_results}: {len(issues)} node(s) not passed")
+    if dbt_run_results:
+        print(f"dbt {dbt_run_results}: {len(issues)} node(s) not passed")
         for issue in issues:
             print(f"    {issue}")
     if critical_failures:
         return 1
-    if args.fail_on_warnings and (warning_failures or issues):
+    if fail_on_warnings and (warning_failures or issues):
         print(f"failed warnings: {warning_failures} GX expectation(s), {len(issues)} dbt node(s)")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ import numpy as np
 
 from .crm import Crm, Person, Row
 from .lifecycle import Account
-from .timeutil import DAY, JST, at_jst
+from .timeutil import DAY, at_jst
 
 TICKETS_PER_MONTH = {"enterprise": 2.0, "mid_market": 0.8, "smb": 0.3}
 BURDEN_TICKET_MULTIPLIER = 4.0
@@ -215,7 +215,3 @@ def csat_rows(rng: np.random.Generator, crm: Crm, tickets: list[Row], end: date)
     for n, r in enumerate(rows):
         r["response_id"] = f"csat_{n + 1:07d}"
     return rows
-
-
-def jst_date(ts: datetime) -> date:
-    return ts.astimezone(JST).date()

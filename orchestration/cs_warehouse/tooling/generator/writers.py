@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..contract import Entity
+from cs_warehouse.contract import Entity
+
 from .timeutil import format_crm_timestamp, format_utc_timestamp
 
 # Japanese SFA tools export Shift_JIS (CP932) with CRLF line ends; the other exports are UTF-8 with LF.

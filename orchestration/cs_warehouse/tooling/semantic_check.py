@@ -11,20 +11,18 @@ This check gives the same semantic verdict offline:
 3. The project's rules: every metric carries `config.meta.label_ja` (the Japanese label reports and BI show);
    `config.meta.grains`, where given, lists known time grains, and its `grain_alternatives` name metrics.
 
-Run `python -m cs_warehouse.semantic_check [--project-dir DIR]`; exit status 1 on any error.
+Run `cs-warehouse semantic-check [--project-dir DIR]`; exit status 1 on any error.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from cs_warehouse.settings import PROJECT_DIR, dbt_executable
+from cs_warehouse.settings import dbt_executable
 
 
 def parse_project(project_dir: Path, target_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -96,21 +94,3 @@ def validate(project_dir: Path) -> tuple[list[str], int]:
         errors = metricflow_issues(semantic_manifest) + label_issues(target_dir / "manifest.json")
         metrics = len(json.loads(semantic_manifest.read_text()).get("metrics", []))
     return errors, metrics
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
-    args = parser.parse_args(argv)
-    errors, metrics = validate(args.project_dir.resolve())
-    if errors:
-        print(f"Semantic layer: {len(errors)} error(s)", file=sys.stderr)
-        for error in errors:
-            print(f"- {error}", file=sys.stderr)
-        return 1
-    print(f"Semantic layer valid: {metrics} metrics, every one with a Japanese label.")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,7 @@
-"""`python -m cs_warehouse.bench`: generate, build, measure, and write the results (Markdown + JSON)."""
+"""`cs-warehouse bench`: generate, build, measure, and write the results (Markdown + JSON)."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -15,9 +14,9 @@ import zoneinfo
 from importlib import metadata
 from pathlib import Path
 
-from cs_warehouse.bench.proc import Measured, run_measured
-from cs_warehouse.bench.report import MEASUREMENTS, NIGHTS, render_markdown
 from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.tooling.bench.proc import Measured, run_measured
+from cs_warehouse.tooling.bench.report import MEASUREMENTS, NIGHTS, render_markdown
 
 # Accounts per million events at 12 months and 1.3 events per user-day (measured: 200 accounts gave 845k).
 ACCOUNTS_PER_MILLION = 237
@@ -90,7 +89,7 @@ def dataset(work: Path, label: str, events: int, end_date: dt.date) -> dict:
         return json.loads(stamp.read_text())
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    from cs_warehouse.generator import generate
+    from cs_warehouse.tooling.generator import generate
 
     print(f"[{label}] generating {args}", flush=True)
     summary = generate(out_dir=landing, **args)
@@ -130,7 +129,7 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
     held.parent.mkdir(parents=True)
     shutil.move(last_day, held)
     try:
-        full = measure("full_build", child("cs_warehouse.bench.nightly", "--out", str(state / "full.json")),
+        full = measure("full_build", child("cs_warehouse.tooling.bench.nightly", "--out", str(state / "full.json")),
                        env, state, budget_mib, timeout)  # fmt: skip
     finally:
         shutil.move(held, last_day)
@@ -145,15 +144,15 @@ def one_repeat(work: Path, label: str, data: dict, budget_mib: float, timeout: f
         out["peer_pandas"] = {"measured": peer.as_dict(), "result": read_json(state / "peer" / "summary.json")}
         return out
     incremental = measure("incremental_build",
-                          child("cs_warehouse.bench.nightly", "--out", str(state / "incremental.json")),
+                          child("cs_warehouse.tooling.bench.nightly", "--out", str(state / "incremental.json")),
                           env, state, budget_mib, timeout)  # fmt: skip
     out["incremental"] = {"measured": incremental.as_dict(), "timings": read_json(state / "incremental.json")}
     # A night with nothing new: the same landing folder again. Its time is the night's fixed cost.
-    idle = measure("idle_build", child("cs_warehouse.bench.nightly", "--out", str(state / "idle.json")),
+    idle = measure("idle_build", child("cs_warehouse.tooling.bench.nightly", "--out", str(state / "idle.json")),
                    env, state, budget_mib, timeout)  # fmt: skip
     out["idle"] = {"measured": idle.as_dict(), "timings": read_json(state / "idle.json")}
 
-    scan = measure("raw_scan", child("cs_warehouse.bench.scan", "--database", env["CSW_DUCKDB_PATH"],
+    scan = measure("raw_scan", child("cs_warehouse.tooling.bench.scan", "--database", env["CSW_DUCKDB_PATH"],
                                      "--out", str(state / "scan.json")), env, state, budget_mib, timeout)  # fmt: skip
     out["raw_scan"] = {"measured": scan.as_dict(), "result": read_json(state / "scan.json")}
 
@@ -263,48 +262,46 @@ def summarise(repeats: list[dict]) -> dict:
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs_warehouse.bench", description=__doc__)
-    parser.add_argument("--sizes", default="1M", help="product events per dataset, comma-separated: 1M,10M,100M")
-    parser.add_argument(
-        "--repeats", default="3", help="runs per size: one number for every size, or one per size (3,3,1)"
-    )
-    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results.md")
-    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/bench"), help="data, warehouses, dbt target")
-    parser.add_argument("--memory-budget-gib", type=float, default=12.0, help="a command above it is stopped")
-    parser.add_argument("--timeout-minutes", type=float, default=60.0, help="a command slower than this is stopped")
-    parser.add_argument("--end-date", help="last event day (default: yesterday in Asia/Tokyo, what a nightly sees)")
-    parser.add_argument("--rerender", type=Path, help="recompute the summaries of a results JSON and rewrite both")
-    parser.add_argument(
-        "--merge", type=Path, nargs="+", help="results JSONs of several runs into one table at --out (later runs win)"
-    )
-    args = parser.parse_args(argv)
-    if args.merge:
-        body = merge_runs([json.loads(path.read_text()) for path in args.merge])
-        write(args.out if args.out.is_absolute() else Path.cwd() / args.out, body)
+def benchmark(
+    command: str,
+    sizes: str = "1M",
+    repeats: str = "3",
+    out: Path = PROJECT_DIR / "benchmarks" / "results.md",
+    work_dir: Path = Path("/tmp/bench"),
+    memory_budget_gib: float = 12.0,
+    timeout_minutes: float = 60.0,
+    end_date: dt.date | None = None,
+    rerender: Path | None = None,
+    merge: tuple[Path, ...] = (),
+) -> int:
+    """`cs-warehouse bench` (make bench); `command`, the command line, is kept in the results."""
+    out = out if out.is_absolute() else Path.cwd() / out
+    if merge:
+        write(out, merge_runs([json.loads(path.read_text()) for path in merge]))
         return 0
-    if args.rerender:
-        body = json.loads(args.rerender.read_text())
+    if rerender:
+        body = json.loads(rerender.read_text())
         for size in body["sizes"].values():
             size["summary"] = summarise(size["repeats"])
-        write(args.rerender.with_suffix(".md"), body)
+        write(rerender.with_suffix(".md"), body)
         return 0
 
-    work = args.work_dir.resolve()
+    labels = [s.strip() for s in sizes.split(",") if s.strip()]
+    try:
+        repeats_per_size = parse_repeats(repeats, len(labels))
+    except ValueError as error:
+        print(f"cs-warehouse bench: {error}", file=sys.stderr)
+        return 2
+    work = work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    out = args.out if args.out.is_absolute() else Path.cwd() / args.out
     # The models report as of today unless told otherwise, so the data ends yesterday like a real night's.
-    end_date = (
-        dt.date.fromisoformat(args.end_date)
-        if args.end_date
-        else dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
-    )
+    end_date = end_date or dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
     body: dict = {
-        "command": " ".join(["python -m cs_warehouse.bench", *(argv if argv is not None else sys.argv[1:])]),
+        "command": command,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "machine": machine_info(),
-        "memory_budget_gib": args.memory_budget_gib,
+        "memory_budget_gib": memory_budget_gib,
         "sizes": {},
     }
     print("dbt parse into", work / "target", flush=True)
@@ -313,12 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     if not parse.ok:
         print(f"dbt parse failed, see {parse.log}", file=sys.stderr)
         return 1
-    budget_mib, timeout = args.memory_budget_gib * 1024, args.timeout_minutes * 60
-    labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    try:
-        repeats_per_size = parse_repeats(args.repeats, len(labels))
-    except ValueError as error:
-        parser.error(str(error))
+    budget_mib, timeout = memory_budget_gib * 1024, timeout_minutes * 60
     for label, n_repeats in zip(labels, repeats_per_size, strict=True):
         data = dataset(work, label, parse_size(label), end_date)
         print(f"[{label}] {data['events_written']:,} events, {data['args']['accounts']} accounts", flush=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..contract import load_contract
+from cs_warehouse.contract import load_contract
+
 from . import lifecycle as lc
 from .activities import ENGAGED_CHURN_MULTIPLIER, ENGAGED_SHARE, activity_rows
 from .catalog import EVENT_NAMES, FEATURE_MIN_TIER, ONBOARDING_MILESTONES, SETTINGS_ITEMS, TIERS
@@ -249,7 +250,7 @@ def _manifest(
     event_mess: dict[str, int],
 ) -> dict[str, Any]:
     return {
-        "generator": "cs_warehouse.generator",
+        "generator": "cs_warehouse.tooling.generator",
         "generator_version": GENERATOR_VERSION,
         "arguments": args,
         "seed": args["seed"],

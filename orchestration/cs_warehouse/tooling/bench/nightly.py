@@ -1,8 +1,8 @@
 """Child process of the benchmark: one nightly build in-process, then its per-stage and per-model timings.
 
-`python -m cs_warehouse.bench.nightly --out timings.json`. Stage times come from the Dagster run's event log
-(STEP_START to STEP_SUCCESS / STEP_FAILURE per step key); dbt's per-node times from the run_results.json that
-dagster-dbt wrote for this run under DBT_TARGET_PATH.
+`python -m cs_warehouse.tooling.bench.nightly --out timings.json`, started by `cs-warehouse bench` only. Stage
+times come from the Dagster run's event log (STEP_START to STEP_SUCCESS / STEP_FAILURE per step key); dbt's
+per-node times from the run_results.json that dagster-dbt wrote for this run under DBT_TARGET_PATH.
 """
 
 from __future__ import annotations

@@ -3,16 +3,14 @@
 The mapping turns each source file into contract-shaped landing files, one output row per source row; the
 ordinary ingestion then loads them, so the outside data meets exactly the rules our own data meets. Every
 source row is accounted for: mapped (then loaded or quarantined) or dropped by the mapping's `where` with
-a stated reason. `python -m cs_warehouse.importer --mapping mappings/ravenstack.yml --source DIR --out DIR`.
+a stated reason. `cs-warehouse import-ravenstack --mapping mappings/ravenstack.yml --source DIR --out DIR`.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,7 +21,6 @@ import yaml
 from cs_warehouse.contract import load_contract
 from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.ingestion.readers import decode_landing_text
-from cs_warehouse.settings import PROJECT_DIR
 from cs_warehouse.sqltext import quote_ident
 
 
@@ -238,22 +235,15 @@ def format_report(report: ImportReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cs_warehouse.importer", description=__doc__)
-    parser.add_argument("--mapping", type=Path, default=PROJECT_DIR / "mappings" / "ravenstack.yml")
-    parser.add_argument("--source", type=Path, default=PROJECT_DIR / "datasets" / "ravenstack")
-    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "ravenstack")
-    args = parser.parse_args(argv)
-    landing = args.out / "landing"
-    database = args.out / "warehouse.duckdb"
+def import_to(mapping: Path, source: Path, out: Path) -> int:
+    """`cs-warehouse import-ravenstack`: OUT/landing, OUT/warehouse.duckdb (replaced) and the report beside
+    them; exit code 1 when the counts do not reconcile."""
+    landing = out / "landing"
+    database = out / "warehouse.duckdb"
     database.unlink(missing_ok=True)
-    report = import_export(args.mapping, args.source, landing, database)
-    (args.out / "import_report.md").write_text(format_report(report), encoding="utf-8")
-    (args.out / "import_report.json").write_text(report.to_json() + "\n", encoding="utf-8")
+    report = import_export(mapping, source, landing, database)
+    (out / "import_report.md").write_text(format_report(report), encoding="utf-8")
+    (out / "import_report.json").write_text(report.to_json() + "\n", encoding="utf-8")
     print(format_report(report))
-    print(f"Warehouse: {database}\nReport:    {args.out / 'import_report.md'}")
+    print(f"Warehouse: {database}\nReport:    {out / 'import_report.md'}")
     return 0 if report.reconciles else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

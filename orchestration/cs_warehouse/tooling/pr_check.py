@@ -12,13 +12,12 @@
    count before -> after; for mart_kpi_monthly each KPI by month, before -> after, unchanged cells left out.
 
 Without production state the build and the diff are skipped with a line saying so (lint still runs).
-`python -m cs_warehouse.pr_check [--base REF] [--state DIR] [--warehouse FILE] [--out DIR] [--project-dir DIR]`;
+`cs-warehouse pr-check [--base REF] [--state DIR] [--warehouse FILE] [--out DIR] [--project-dir DIR]`;
 exit 1 when a lint or the build fails.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from cs_warehouse.settings import PROJECT_DIR, dbt_executable
+from cs_warehouse.settings import dbt_executable
 from cs_warehouse.sqltext import quote_ident
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def lint(project: Path, files: list[str]) -> list[tuple[str, bool, str]]:
     if workflows:
         results.append(("workflow lint", *_run([str(project / "scripts" / "lint_workflows.sh"), *workflows], project)))
     if any(f.startswith("models/semantic/") for f in files):
-        from cs_warehouse.semantic_check import validate
+        from cs_warehouse.tooling.semantic_check import validate
 
         errors, metrics = validate(project)
         results.append(("semantic layer validation", not errors, "\n".join(errors) or f"{metrics} metrics valid"))
@@ -374,21 +373,14 @@ def render(report: Report, base: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cs_warehouse.pr_check", description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="origin/main")
-    parser.add_argument("--state", type=Path, help="folder with the production manifest.json")
-    parser.add_argument("--warehouse", type=Path, help="the production warehouse file (only read)")
-    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build" / "pr-check")
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (a git work tree)")
-    args = parser.parse_args(argv)
-
-    project = args.project_dir.resolve()
-    report = Report(changed_files=changed_files(project, args.base))
+def check(base: str, state: Path | None, warehouse: Path | None, out: Path, project_dir: Path) -> int:
+    """`cs-warehouse pr-check` (make pr-check): the report on stdout and in OUT/kpi_impact.md; exit code 1
+    when a check failed."""
+    project = project_dir.resolve()
+    report = Report(changed_files=changed_files(project, base))
     report.lint = lint(project, report.changed_files)
-    out = args.out.resolve()
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    state, warehouse = args.state, args.warehouse
     if state is None or not (state / "manifest.json").is_file():
         report.notes.append(f"no production state (manifest.json in {state}): build and KPI diff skipped")
     elif warehouse is None or not warehouse.is_file():
@@ -406,11 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             report.new_models = sorted(model_names(target / "manifest.json") - model_names(state / "manifest.json"))
         report.tables = table_diffs(warehouse, candidate, report.built, mart_keys(target / "manifest.json"))
         report.metrics = metric_diffs(state, target, warehouse, candidate, report.built)
-    text = render(report, args.base)
+    text = render(report, base)
     (out / "kpi_impact.md").write_text(text, encoding="utf-8")
     print(text)
     return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..contract import Column, Contract, Entity
+from cs_warehouse.contract import Column, Contract, Entity
+
 from .events import DAY_US, SECOND_US, Batch
 from .timeutil import DAY, format_naive_timestamp
 

@@ -1,4 +1,4 @@
-"""The performance benchmark: `python -m cs_warehouse.bench --sizes 1M,10M --repeats 3 --out benchmarks/results.md`.
+"""The performance benchmark: `cs-warehouse bench --sizes 1M,10M --repeats 3 --out benchmarks/results.md`.
 
 For each size it generates a landing folder, then per repeat: the full nightly build (last event day held
 back), the incremental nightly (that day back), a plain DuckDB scan of the raw events (the physical limit),

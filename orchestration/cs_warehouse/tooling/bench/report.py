@@ -47,7 +47,7 @@ def render_markdown(body: dict) -> str:
     lines = [
         "# Benchmark results",
         "",
-        "Written by `python -m cs_warehouse.bench` (method: docs/performance.md); the raw measurements are in the "
+        "Written by `cs-warehouse bench` (method: docs/performance.md); the raw measurements are in the "
         "JSON file beside this one. Times are medians of the repeats, wall clock, seconds; memory is the peak "
         "resident set of the command's whole process tree (GiB).",
         "",

@@ -107,7 +107,6 @@ EVENT_NAMES: tuple[str, ...] = (
 EV = {name: code for code, name in enumerate(EVENT_NAMES)}
 SYSTEM_EVENTS = ("Email Sent", "Background Job Finished")
 ONBOARDING_MILESTONES = ("Initial Setup Completed", "Logged In", "Tutorial Finished", "Report Created")
-KEY_ACTION_EVENT = "Report Created"
 SETTINGS_ITEMS = ("sso", "slack_integration", "user_invite", "billing_contact")
 
 # Pre-rendered `properties` JSON strings; index = property code. Code 0 = no properties (null).

@@ -1,5 +1,0 @@
-import sys
-
-from cs_warehouse.bench.cli import main
-
-sys.exit(main())
