@@ -12,12 +12,8 @@ fails when it falls behind the yml.
 
 from __future__ import annotations
 
-<<<<<<< HEAD:orchestration/cs_warehouse/kpi_docs.py
 import re
-import sys
 from collections import Counter
-=======
->>>>>>> cli:orchestration/cs_warehouse/tooling/kpi_docs.py
 from dataclasses import dataclass
 from pathlib import Path
 
