@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,81 +90,125 @@ class CsmData:
     workload_month: dt.date | None
 
 
-def _csm_page(con: duckdb.DuckDBPyConnection, user_id: str, name: str | None, data: CsmData) -> CsmPage:
-    owner = [user_id]
-    alert_sql = f"""
-        from {SCHEMA}.mart_churn_risk_alerts as a
+def _by_owner(
+    con: duckdb.DuckDBPyConnection,
+    owner: str,
+    columns: str,
+    source: str,
+    order: str,
+    params: Sequence[Any] = (),
+) -> dict[str, tuple[list[dict[str, Any]], int]]:
+    """Owner -> (the first LIST_LIMIT rows by `order`, the count of all of them), for every CSM in one query.
+    `owner` is the owner column, `columns` the list's columns, `source` its `from ... where ...`."""
+    cursor = con.execute(
+        f"""select {columns}, {owner} as _owner, count(*) over (partition by {owner}) as _total,
+            row_number() over (partition by {owner} order by {order}) as _rank
+        {source}
+        qualify _rank <= {LIST_LIMIT}
+        order by _owner, _rank""",
+        list(params),
+    )
+    names = [d[0] for d in cursor.description]
+    out: dict[str, tuple[list[dict[str, Any]], int]] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        key, total = str(row.pop("_owner")), int(row.pop("_total"))
+        del row["_rank"]
+        out.setdefault(key, ([], total))[0].append(row)
+    return out
+
+
+def _count_by_owner(
+    con: duckdb.DuckDBPyConnection, owner: str, source: str, params: Sequence[Any] = ()
+) -> dict[str, int]:
+    return {
+        str(key): int(n)
+        for key, n in con.execute(f"select {owner}, count(*) {source} group by 1", list(params)).fetchall()
+    }
+
+
+def _csm_pages(con: duckdb.DuckDBPyConnection, owners: list[tuple[str, str | None]], data: CsmData) -> list[CsmPage]:
+    """Every CSM's page from one query per section (not one per CSM: a large team has hundreds of CSMs)."""
+    alerts = _by_owner(
+        con,
+        "a.owner_csm_user_id",
+        """a.alert_id, a.account_id, c.account_name, a.alert_type, a.severity, a.first_detected_date,
+        a.evidence_metric, a.evidence_value, a.evidence_compared_to, a.evidence_threshold, a.is_within_daily_cap,
+        a.arr_at_risk""",
+        f"""from {SCHEMA}.mart_churn_risk_alerts as a
         left join {SCHEMA}.customer_360 as c using (account_id)
-        where a.is_actionable and a.owner_csm_user_id = ?"""
-    alerts = _rows(
-        con,
-        f"""select a.alert_id, a.account_id, c.account_name, a.alert_type, a.severity, a.first_detected_date,
-                a.evidence_metric, a.evidence_value, a.evidence_compared_to, a.evidence_threshold,
-                a.is_within_daily_cap, a.arr_at_risk
-        {alert_sql}
-        order by a.priority_rank nulls last, a.arr_at_risk desc nulls last, a.alert_id limit {LIST_LIMIT}""",
-        owner,
+        where a.is_actionable""",
+        "a.priority_rank nulls last, a.arr_at_risk desc nulls last, a.alert_id",
     )
-    alerts_total = con.execute(f"select count(*) {alert_sql}", owner).fetchone()[0]
-    mine = f"from {SCHEMA}.customer_360 where is_paying_customer and owner_csm_user_id = ?"
-    bands = dict(con.execute(f"select coalesce(health_band, 'none'), count(*) {mine} group by 1", owner).fetchall())
-    accounts = _rows(
+    mine = f"from {SCHEMA}.customer_360 where is_paying_customer"
+    bands: dict[str, dict[str, int]] = {}
+    for key, band, n in con.execute(
+        f"select owner_csm_user_id, coalesce(health_band, 'none'), count(*) {mine} group by 1, 2"
+    ).fetchall():
+        bands.setdefault(str(key), {})[str(band)] = int(n)
+    accounts = _by_owner(
         con,
-        f"""select account_id, account_name, touch_tier, health_score, health_band, arr, open_alerts {mine}
-        order by case health_band when 'red' then 0 when 'yellow' then 1 when 'green' then 2 else 3 end,
-                 arr desc nulls last, account_id limit {LIST_LIMIT}""",
-        owner,
+        "owner_csm_user_id",
+        "account_id, account_name, touch_tier, health_score, health_band, arr, open_alerts",
+        mine,
+        "case health_band when 'red' then 0 when 'yellow' then 1 when 'green' then 2 else 3 end, "
+        "arr desc nulls last, account_id",
     )
-    due_sql = f"""
+    due_from = f"""
         from {SCHEMA}.mart_touch_coverage as t
         left join {SCHEMA}.customer_360 as c using (account_id)
-        where t.month = ? and t.owner_csm_user_id = ? and t.prescribed_touches > 0"""
-    params = [data.touch_month, user_id]
-    touch_accounts = con.execute(f"select count(*) {due_sql}", params).fetchone()[0]
-    not_covered = " and not coalesce(t.is_covered, false)"
-    touches_due = _rows(
+        where t.month = ? and t.prescribed_touches > 0"""
+    touch_accounts = _count_by_owner(con, "t.owner_csm_user_id", due_from, [data.touch_month])
+    touches_due = _by_owner(
         con,
-        f"""select t.account_id, c.account_name, t.touch_tier, t.prescribed_touches, t.actual_touches
-        {due_sql}{not_covered}
-        order by t.prescribed_touches - coalesce(t.actual_touches, 0) desc, c.arr desc nulls last, t.account_id
-        limit {LIST_LIMIT}""",
-        params,
+        "t.owner_csm_user_id",
+        "t.account_id, c.account_name, t.touch_tier, t.prescribed_touches, t.actual_touches",
+        f"{due_from} and not coalesce(t.is_covered, false)",
+        "t.prescribed_touches - coalesce(t.actual_touches, 0) desc, c.arr desc nulls last, t.account_id",
+        [data.touch_month],
     )
-    touches_due_total = con.execute(f"select count(*) {due_sql}{not_covered}", params).fetchone()[0]
-    renew_sql = f"{mine} and next_renewal_date between ? and ? + interval ({RENEWAL_DAYS}) day"
-    renew_params = [user_id, data.as_of, data.as_of]
     renewals = (
-        _rows(
+        _by_owner(
             con,
-            f"""select account_id, account_name, next_renewal_date, health_band, arr {renew_sql}
-            order by next_renewal_date, account_id limit {LIST_LIMIT}""",
-            renew_params,
+            "owner_csm_user_id",
+            "account_id, account_name, next_renewal_date, health_band, arr",
+            f"{mine} and next_renewal_date between ? and ? + interval ({RENEWAL_DAYS}) day",
+            "next_renewal_date, account_id",
+            [data.as_of, data.as_of],
         )
         if data.as_of
-        else []
+        else {}
     )
-    renewals_total = con.execute(f"select count(*) {renew_sql}", renew_params).fetchone()[0] if data.as_of else 0
-    for row in (*alerts, *accounts, *renewals):
-        for key in ("arr", "arr_at_risk", "health_score", "evidence_value", "evidence_compared_to"):
-            if key in row:
-                row[key] = _as_float(row[key])
-        if "evidence_threshold" in row:
-            row["evidence_threshold"] = _as_float(row["evidence_threshold"])
-    return CsmPage(
-        user_id=user_id,
-        name=name,
-        page_id=page_id(user_id),
-        alerts=alerts,
-        alerts_total=int(alerts_total),
-        bands={str(k): int(v) for k, v in bands.items()},
-        accounts=accounts,
-        accounts_total=sum(int(v) for v in bands.values()),
-        touches_due=touches_due,
-        touches_due_total=int(touches_due_total),
-        touch_accounts=int(touch_accounts),
-        renewals=renewals,
-        renewals_total=int(renewals_total),
-    )
+    pages = []
+    for user_id, name in owners:
+        none: tuple[list[dict[str, Any]], int] = ([], 0)
+        page_alerts, page_accounts = alerts.get(user_id, none), accounts.get(user_id, none)
+        page_due, page_renewals = touches_due.get(user_id, none), renewals.get(user_id, none)
+        for row in (*page_alerts[0], *page_accounts[0], *page_renewals[0]):
+            for key in ("arr", "arr_at_risk", "health_score", "evidence_value", "evidence_compared_to"):
+                if key in row:
+                    row[key] = _as_float(row[key])
+            if "evidence_threshold" in row:
+                row["evidence_threshold"] = _as_float(row["evidence_threshold"])
+        page_bands = bands.get(user_id, {})
+        pages.append(
+            CsmPage(
+                user_id=user_id,
+                name=name,
+                page_id=page_id(user_id),
+                alerts=page_alerts[0],
+                alerts_total=page_alerts[1],
+                bands=page_bands,
+                accounts=page_accounts[0],
+                accounts_total=sum(page_bands.values()),
+                touches_due=page_due[0],
+                touches_due_total=page_due[1],
+                touch_accounts=touch_accounts.get(user_id, 0),
+                renewals=page_renewals[0],
+                renewals_total=page_renewals[1],
+            )
+        )
+    return pages
 
 
 def load_csm_data(con: duckdb.DuckDBPyConnection) -> CsmData:
@@ -206,5 +251,5 @@ def load_csm_data(con: duckdb.DuckDBPyConnection) -> CsmData:
         f"""select owner_csm_user_id, max(owner_csm_name) from {SCHEMA}.customer_360
         where owner_csm_user_id is not null group by 1 order by 2 nulls last, 1"""
     ).fetchall()
-    data.csms = [_csm_page(con, user_id, name, data) for user_id, name in owners]
+    data.csms = _csm_pages(con, [(str(user_id), name) for user_id, name in owners], data)
     return data
