@@ -95,9 +95,8 @@ def test_a_backfill_reloads_an_unchanged_day_file(loaded: Path) -> None:
 def test_the_schedule_tags_its_night_new_or_changed_only() -> None:
     from cs_warehouse.defs.jobs import nightly_schedule
 
-    schedule = dg.Definitions(assets=[PRODUCT_EVENTS], schedules=[nightly_schedule]).resolve_schedule_def(
-        "nightly_build_0200_jst"
-    )
+    defs = dg.Definitions(assets=[PRODUCT_EVENTS], schedules=[nightly_schedule], resources=warehouse_resources())
+    schedule = defs.resolve_schedule_def("nightly_build_0200_jst")
     at_two = dt.datetime(2024, 3, 3, 2, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     with dg.instance_for_test() as instance:
         [request] = schedule.evaluate_tick(
