@@ -9,8 +9,9 @@ failure webhook, a secret, is passed as `dg.EnvVar("CSW_NOTIFY_WEBHOOK_URL")`, w
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -41,8 +42,6 @@ class WarehouseResource(dg.ConfigurableResource):
     def from_settings(cls, settings: Settings) -> WarehouseResource:
         """The resource for `settings`; the failure webhook, when set, by reference to its variable when that
         holds the same value (the UI then shows the name, never the URL)."""
-        import os
-
         webhook: str | dg.EnvVar | None = settings.notify_webhook_url
         if webhook is not None and os.environ.get(NOTIFY_WEBHOOK_ENV) == webhook:
             webhook = dg.EnvVar(NOTIFY_WEBHOOK_ENV)
@@ -77,15 +76,20 @@ class WarehouseResource(dg.ConfigurableResource):
             events_start_date=self.events_start_date or None,
         )
 
-    @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the warehouse file, closed when the block ends: read-write (one writer per file;
-        the folder is created) or read-only. Every connection of this process to the file has the same
-        configuration (DuckDB refuses a second one that differs): the memory limit of duckdb_memory_limit()."""
-        if not read_only:
-            Path(self.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.warehouse_path, read_only=read_only, config={"memory_limit": duckdb_memory_limit()})
-        try:
-            yield con
-        finally:
-            con.close()
+    def connect(self, read_only: bool = False) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A connection to the warehouse file (connect_warehouse)."""
+        return connect_warehouse(Path(self.warehouse_path), read_only=read_only)
+
+
+@contextlib.contextmanager
+def connect_warehouse(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file, closed when the block ends: read-write (one writer per file; the
+    folder is created) or read-only. Every connection of this process to the file has the same configuration
+    (DuckDB refuses a second one that differs): the memory limit of duckdb_memory_limit()."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()})
+    try:
+        yield con
+    finally:
+        con.close()

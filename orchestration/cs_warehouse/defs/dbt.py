@@ -17,7 +17,7 @@ from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.publish import keep_built_dbt_state
 from cs_warehouse.quality import scope
 from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
-from cs_warehouse.warehouse import WarehouseResource
+from cs_warehouse.warehouse import WarehouseResource, connect_warehouse
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -172,7 +172,7 @@ def last_data_day(settings: Settings) -> dt.date | None:
         return None
     zone = ZoneInfo(settings.reporting_timezone)
     days: list[dt.date] = []
-    with WarehouseResource.from_settings(settings).connect(read_only=True) as con:
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         for sql in (
             'select max("timestamp") from raw.product_events',
             "select max(usage_date) from raw.product_usage_daily",
