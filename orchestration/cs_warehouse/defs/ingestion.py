@@ -118,7 +118,6 @@ def ingest_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """Load new or changed CRM, support and survey exports; each row is loaded or quarantined."""
     settings = warehouse.settings
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with ingestion_guard(context, settings), warehouse.connect() as con:
         loader = Loader(con, settings.landing_dir, CONTRACT)
         # Every missing export named at once, before anything is loaded.
