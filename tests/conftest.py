@@ -218,3 +218,21 @@ def pytest_testnodedown(node, error) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     for line in _DBT_SUMMARIES:
         terminalreporter.write_line(line)
+
+
+def warehouse_resources() -> dict:
+    """The `warehouse` resource (cs_warehouse/warehouse.py) for the settings of the environment as it is now:
+    a test's own paths, set with monkeypatch before the call."""
+    from cs_warehouse.settings import Settings
+    from cs_warehouse.warehouse import WarehouseResource
+
+    return {"warehouse": WarehouseResource.from_settings(Settings.from_env())}
+
+
+def current_definitions():
+    """The code location built for the settings of the environment as it is now (cs_warehouse.definitions
+    resolves them once, when it is first imported)."""
+    from cs_warehouse.definitions import build_definitions
+    from cs_warehouse.settings import Settings
+
+    return build_definitions(Settings.from_env())

@@ -25,6 +25,7 @@ import pytest
 
 from cs_warehouse.runs import partition_range_tags, pending_event_days
 from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
+from tests.conftest import current_definitions
 from tests.landing_factory import event, write_events, write_minimal_landing
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -84,8 +85,7 @@ def configure(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run_job(instance: dg.DagsterInstance, start: str, end: str) -> dg.ExecuteInProcessResult:
-    from cs_warehouse.definitions import defs
-
+    defs = current_definitions()
     days = [dt.date.fromisoformat(start), dt.date.fromisoformat(end)]
     job = defs.resolve_job_def("nightly_build")
     result = job.execute_in_process(instance=instance, tags=partition_range_tags(days, days[0]), raise_on_error=False)

@@ -62,3 +62,49 @@ def test_loading_the_definitions_leaves_great_expectations_to_the_validating_ste
     probe = "import sys, cs_warehouse.definitions; print(sorted(m for m in sys.modules if m.startswith('great_exp')))"
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_reporting_time_zone_sets_the_partitions_and_the_schedule(tmp_path, monkeypatch) -> None:
+    import dataclasses
+
+    from cs_warehouse.definitions import build_definitions
+    from cs_warehouse.settings import Settings
+    from tests.landing_factory import write_events
+
+    write_events(tmp_path / "landing", "2025-06-10", [])
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        landing_dir=tmp_path / "landing",
+        reporting_timezone="America/New_York",
+        events_start_date=None,
+    )
+    defs = build_definitions(settings)
+    partitions = defs.resolve_job_def("nightly_build").partitions_def
+    assert partitions.timezone == "America/New_York"
+    assert partitions.get_first_partition_key() == "2025-06-10"
+    assert defs.resolve_schedule_def("nightly_build_0200_jst").execution_timezone == "America/New_York"
+
+
+def test_the_warehouse_resource_carries_the_settings_and_names_the_webhook_by_its_variable(monkeypatch) -> None:
+    from pathlib import Path
+
+    import dagster as dg
+
+    from cs_warehouse.settings import Settings
+    from cs_warehouse.warehouse import WarehouseResource
+
+    secret = "https://hooks.example.invalid/services/T0/B0/s3cr3t"
+    monkeypatch.setenv("CSW_NOTIFY_WEBHOOK_URL", secret)
+    monkeypatch.setenv("CSW_DUCKDB_PATH", "/tmp/elsewhere/wh.duckdb")
+    monkeypatch.setenv("CSW_AS_OF_DATE", "2026-03-31")
+    settings = Settings.from_env()
+    resource = WarehouseResource.from_settings(settings)
+    # The config (what the UI shows) holds the variable's name; the run resolves its value.
+    assert isinstance(resource.notify_webhook_url, dg.EnvVar)
+    assert resource.notify_webhook_url.env_var_name == "CSW_NOTIFY_WEBHOOK_URL"
+    with dg.build_resources({"warehouse": resource}) as resources:
+        resolved = resources.warehouse.settings
+    assert resolved.notify_webhook_url == secret
+    assert resolved.warehouse_path == Path("/tmp/elsewhere/wh.duckdb")
+    assert resolved.quality_as_of_date == "2026-03-31"
+    assert resolved == settings

@@ -25,6 +25,7 @@ from cs_warehouse.cli import main, start_up
 from cs_warehouse.publish import publish_serving_copy, record_failed_night, reserve_failure_record_space
 from cs_warehouse.runlock import LOCK_HELD_EXIT_CODE, LockHeldError, lock_path, read_holder, warehouse_lock
 from cs_warehouse.runs import HOST_TAG, LOCK_TAG, PID_TAG, root_cause_of_error_info, run_failure
+from tests.conftest import warehouse_resources
 from tests.landing_factory import write_minimal_landing
 
 WEBHOOK_SECRET_PATH = "/services/T0000/B0000/s3cr3tT0ken"
@@ -222,7 +223,9 @@ def test_a_renamed_csv_header_fails_once_without_retry_and_records_its_message(e
     accounts.write_text(accounts.read_text(encoding="utf-8").replace("Segment__c", "Segment"), encoding="utf-8")
     started = time.monotonic()
     with dg.instance_for_test(temp_dir=str(env / "dagster_home")) as instance:
-        result = dg.materialize([ingest_exports], instance=instance, raise_on_error=False)
+        result = dg.materialize(
+            [ingest_exports], instance=instance, raise_on_error=False, resources=warehouse_resources()
+        )
         events = [e.dagster_event.event_type_value for e in instance.all_logs(result.run_id) if e.dagster_event]
         reasons, root = run_failure(result.run_id, instance)
     assert not result.success
@@ -361,11 +364,11 @@ def test_the_landing_sensor_records_a_discovery_error_once_per_landing_state(env
     (landing / "product_events" / "dt=2024-03-02" / "part-0.parquet").rename(
         landing / "product_events" / "dt=2024-02-30" / "part-0.parquet"
     )
-    first = landing_files_sensor(dg.build_sensor_context(cursor=None))
+    first = landing_files_sensor(dg.build_sensor_context(cursor=None, resources=warehouse_resources()))
     assert isinstance(first, dg.SensorResult) and not first.run_requests
     record_path = env / "serving" / "last_failure.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
     assert record["stage"] == "partition discovery" and first.skip_reason.skip_message == record["reasons"][0]
     record_path.unlink()
-    again = landing_files_sensor(dg.build_sensor_context(cursor=first.cursor))
+    again = landing_files_sensor(dg.build_sensor_context(cursor=first.cursor, resources=warehouse_resources()))
     assert isinstance(again, dg.SkipReason) and not record_path.exists()

@@ -13,7 +13,7 @@ import pytest
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.runs import partition_range_tags, pending_event_days
 from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
-from tests.conftest import REPORTING_DAY
+from tests.conftest import REPORTING_DAY, current_definitions
 from tests.landing_factory import write_minimal_landing
 
 
@@ -105,8 +105,7 @@ def nightly_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_nightly(env: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    from cs_warehouse.definitions import defs
-
+    defs = current_definitions()
     days = pending_event_days(env / "landing", env / "warehouse.duckdb")
     fallback = days[0] if days else pending_event_days(env / "landing", env / "missing.duckdb")[-1]
     job = defs.resolve_job_def("nightly_build")
@@ -120,7 +119,7 @@ def published_at(env: Path) -> str:
 
 def assert_first_night(env: Path, result: dg.ExecuteInProcessResult) -> None:
     """The whole graph materialized, no critical check failed, and the marts hold hand-worked numbers."""
-    from cs_warehouse.definitions import defs
+    defs = current_definitions()
 
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -25,7 +25,7 @@ import pytest
 
 from cs_warehouse.cli import main as cli_main
 from cs_warehouse.runs import failure_reasons, partition_range_tags, pending_event_days
-from tests.conftest import REPORTING_DAY
+from tests.conftest import REPORTING_DAY, current_definitions
 
 COPIED = ("landing", "warehouse.duckdb", "quality_history", "serving")
 
@@ -44,11 +44,10 @@ def env_vars(env: Path) -> dict[str, str]:
 
 def run_night(env: Path) -> tuple[bool, list[str]]:
     """One nightly run in-process over `env`; returns success and the failure reasons."""
-    from cs_warehouse.definitions import defs
-
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env_vars(env).items():
             mp.setenv(name, value)
+        defs = current_definitions()
         days = pending_event_days(env / "landing", env / "warehouse.duckdb")
         fallback = days[0] if days else pending_event_days(env / "landing", env / "none.duckdb")[-1]
         with dg.instance_for_test() as instance:

@@ -76,3 +76,6 @@ def test_the_nightly_builds_the_reporting_day(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("CSW_AS_OF_DATE", "2026-03-31")
     args = nightly_build_args(Settings.from_env())
     assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31"}'
+    # The load-scoped tests' watermark goes to dbt as a variable, never through the environment.
+    args = nightly_build_args(Settings.from_env(), "20260331T020000_ab12")
+    assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31", "checks_after_load": "20260331T020000_ab12"}'

@@ -3,13 +3,13 @@
     them, nulls compared as equal), `not_null` columns hold a value, and each column of `accepted_values`
     holds one of its values. Fails with one row per broken rule and the number of offending rows.
 
-    When the nightly sets CSW_CHECKS_AFTER_LOAD (a load id, orchestration/cs_warehouse/quality/scope.py), it
-    reads only the rows a later load wrote (`load_column`: the model's watermark column) and, for the key
+    When the nightly sets the `checks_after_load` variable (`--vars`; a load id,
+    orchestration/cs_warehouse/quality/scope.py), it reads only the rows a later load wrote (`load_column`: the model's watermark column) and, for the key
     rule, every row sharing a key with them: the check costs what the night wrote, not the history. Unset
     (dbt run by hand, CI, other engines, the nightly's periodic full check) it reads every row.
 -#}
 {% test usage_rows_by_load(model, columns, load_column, not_null=[], accepted_values={}) %}
-{%- set after_load = env_var('CSW_CHECKS_AFTER_LOAD', '') %}
+{%- set after_load = var('checks_after_load', '') %}
 with
 
 {% if after_load %}

@@ -10,7 +10,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
-from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable
+from cs_warehouse.settings import PROJECT_DIR, dbt_executable
 
 
 @contextmanager
@@ -48,18 +48,17 @@ def dbt_target_path() -> Path:
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
-def build_dbt_project(settings: Settings | None = None) -> DbtProject:
-    settings = settings or Settings.from_env()
-    project = DbtProject(
-        project_dir=PROJECT_DIR,
-        profiles_dir=PROJECT_DIR,
-        target=settings.dbt_target,
-        target_path=dbt_target_path(),
-    )
-    # The manifest is produced by `dbt parse` (make run/test do it); build it here only when missing so
-    # that the definitions load in a fresh checkout, and in `dagster dev` where it follows every edit.
-    if not project.manifest_path.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
-        WarehousePreparer().prepare(project)
+def build_dbt_project() -> DbtProject:
+    """The project with its manifest. The target is left to profiles.yml (CSW_DBT_TARGET), which `dbt parse`
+    reads the same way; the dbt resource names the settings' target for the runs."""
+    project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=dbt_target_path())
+    # The manifest is produced by `dbt parse` (make run/test do it); prepared here when missing, so that the
+    # definitions load in a fresh checkout, and in `dagster dev`, where it follows every edit (prepare_if_dev).
+    preparer = WarehousePreparer()
+    if not project.manifest_path.exists():
+        preparer.prepare(project)
+    else:
+        preparer.prepare_if_dev(project)
     return project
 
 

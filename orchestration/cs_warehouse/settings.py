@@ -99,6 +99,8 @@ class Settings:
     )
     # Reference day for freshness checks (YYYY-MM-DD, end of that day in the reporting zone); unset = now.
     quality_as_of_date: str | None = field(default_factory=lambda: os.environ.get("CSW_AS_OF_DATE") or None)
+    # First day of the event partitions (YYYY-MM-DD); unset = the first day folder of the landing event log.
+    events_start_date: str | None = field(default_factory=lambda: os.environ.get("CSW_EVENTS_START_DATE") or None)
 
     @property
     def delivery(self) -> DeliveryConfig:

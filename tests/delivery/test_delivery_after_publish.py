@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from tests.conftest import warehouse_resources
 from tests.delivery.conftest import free_port, write_serving, write_warehouse
 from tests.delivery.test_alert_delivery import NIGHT_1, U1_EMAIL
 
@@ -42,7 +43,7 @@ def test_a_failing_channel_does_not_fail_the_publish(tmp_path, monkeypatch, cont
     monkeypatch.setenv("CSW_DELIVERY_SMTP_STARTTLS", "false")
     monkeypatch.setenv("CSW_DELIVERY_MAIL_FROM", "cs-alerts@example.co.jp")
 
-    result = dg.materialize([serving_marts, alert_delivery], raise_on_error=False)
+    result = dg.materialize([serving_marts, alert_delivery], raise_on_error=False, resources=warehouse_resources())
 
     assert result.success
     with duckdb.connect(str(serving), read_only=True) as con:
@@ -59,7 +60,7 @@ def test_a_delivery_that_cannot_run_does_not_fail_the_run(tmp_path, monkeypatch)
     from cs_warehouse.defs.delivery import DELIVERY_KEY, alert_delivery
 
     _env(monkeypatch, tmp_path, tmp_path / "warehouse" / "wh.duckdb")  # nothing published yet
-    result = dg.materialize([alert_delivery], raise_on_error=False)
+    result = dg.materialize([alert_delivery], raise_on_error=False, resources=warehouse_resources())
     assert result.success
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == DELIVERY_KEY]
     metadata = event.materialization.metadata

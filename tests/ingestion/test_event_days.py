@@ -18,14 +18,16 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cs_warehouse.defs.ingestion import events_start_date, product_events
+from cs_warehouse.defs.ingestion import build_product_events, events_start_date
 from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.runs import EVENT_FILES_TAG, NEW_OR_CHANGED, partition_range_tags, pending_event_days
+from tests.conftest import warehouse_resources
 from tests.landing_factory import event, write_events
 
 UTC = dt.UTC
 DAY_FILE = "product_events/dt=2024-03-02/part-0.parquet"
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCT_EVENTS = build_product_events(dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="Asia/Tokyo"))
 
 
 def audit_rows(db: Path) -> list[tuple]:
@@ -44,7 +46,7 @@ def event_ids(db: Path) -> list[str]:
 
 def materialize_day(tags: dict[str, str]) -> dg.ExecuteInProcessResult:
     """The product_events asset alone, over the partition range of these tags (the run's own tags)."""
-    return dg.materialize([product_events], tags=tags)
+    return dg.materialize([PRODUCT_EVENTS], tags=tags, resources=warehouse_resources())
 
 
 @pytest.fixture
@@ -93,9 +95,8 @@ def test_a_backfill_reloads_an_unchanged_day_file(loaded: Path) -> None:
 def test_the_schedule_tags_its_night_new_or_changed_only() -> None:
     from cs_warehouse.defs.jobs import nightly_schedule
 
-    schedule = dg.Definitions(assets=[product_events], schedules=[nightly_schedule]).resolve_schedule_def(
-        "nightly_build_0200_jst"
-    )
+    defs = dg.Definitions(assets=[PRODUCT_EVENTS], schedules=[nightly_schedule], resources=warehouse_resources())
+    schedule = defs.resolve_schedule_def("nightly_build_0200_jst")
     at_two = dt.datetime(2024, 3, 3, 2, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     with dg.instance_for_test() as instance:
         [request] = schedule.evaluate_tick(
@@ -111,13 +112,16 @@ def test_the_partitions_start_at_the_first_day_folder(tmp_path: Path) -> None:
         write_events(landing, day, [])
     (landing / "product_events" / "dt=2024-02-30").mkdir()  # not a date: the load names it, not this
     (landing / "product_events" / "notes.txt").write_text("x", encoding="utf-8")
-    assert events_start_date(landing) == "2024-02-28"
-    assert events_start_date(landing, "2023-01-01") == "2023-01-01"
+    assert events_start_date(landing, "Asia/Tokyo") == "2024-02-28"
+    assert events_start_date(landing, "Asia/Tokyo", "2023-01-01") == "2023-01-01"
 
 
 def test_the_partitions_start_yesterday_in_tokyo_without_events(tmp_path: Path) -> None:
     yesterday = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
-    assert events_start_date(tmp_path / "empty") in {yesterday.isoformat(), (yesterday + dt.timedelta(1)).isoformat()}
+    assert events_start_date(tmp_path / "empty", "Asia/Tokyo") in {
+        yesterday.isoformat(),
+        (yesterday + dt.timedelta(1)).isoformat(),
+    }
 
 
 def test_the_definitions_take_the_start_from_the_landing_folder(tmp_path: Path) -> None:
@@ -126,7 +130,10 @@ def test_the_definitions_take_the_start_from_the_landing_folder(tmp_path: Path) 
     write_events(landing, "2025-06-11", [])
     env = {k: v for k, v in os.environ.items() if k != "CSW_EVENTS_START_DATE"}
     env |= {"CSW_LANDING_DIR": str(landing), "PYTHONPATH": str(ROOT / "orchestration")}
-    code = "from cs_warehouse.defs.ingestion import events_partitions as p; print(p.get_first_partition_key())"
+    code = (
+        "from cs_warehouse.definitions import defs; "
+        "print(defs.resolve_job_def('nightly_build').partitions_def.get_first_partition_key())"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2025-06-10"
     env["CSW_EVENTS_START_DATE"] = "2025-01-01"

@@ -16,6 +16,7 @@ kept so that the models downstream see their day) are left out too: every reader
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -352,9 +353,9 @@ def test_active_users_leave_the_days_no_late_event_reaches(runs: dict) -> None:
 
 def _key_test_fails(env: dict[str, str], after_load: str | None) -> bool:
     """Runs the event-key test of staging (macros/tests/unique_key_by_load.sql); True when it finds duplicates."""
-    env = {**env, "CSW_CHECKS_AFTER_LOAD": after_load or ""}
     dbt = str(Path(sys.executable).parent / "dbt")
     args = [dbt, "test", "--select", "stg_product__events,test_name:unique_key_by_load", "--quiet"]
+    args += ["--vars", json.dumps({"checks_after_load": after_load or ""})]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode in (0, 1), done.stdout[-4000:] + done.stderr[-2000:]
     assert "unique_key_by_load" in (Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text()
@@ -392,9 +393,9 @@ def test_event_key_test_checks_new_loads_against_the_whole_history(runs: dict) -
 
 def _usage_rows_test_fails(env: dict[str, str], after_load: str | None) -> bool:
     """Runs the row test of int_usage_user_daily (macros/tests/usage_rows_by_load.sql); True when it fails."""
-    env = {**env, "CSW_CHECKS_AFTER_LOAD": after_load or ""}
     dbt = str(Path(sys.executable).parent / "dbt")
     args = [dbt, "test", "--select", "int_usage_user_daily,test_name:usage_rows_by_load", "--quiet"]
+    args += ["--vars", json.dumps({"checks_after_load": after_load or ""})]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode in (0, 1), done.stdout[-4000:] + done.stderr[-2000:]
     assert "usage_rows_by_load" in (Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text()

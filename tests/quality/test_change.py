@@ -20,6 +20,7 @@ from cs_warehouse.quality import change
 from cs_warehouse.quality.suites.marts import mart_mrr_movements
 from cs_warehouse.quality.suites.raw import raw_suite
 from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 from tests.landing_factory import event, write_events, write_minimal_landing
 from tests.quality.conftest import MOVEMENTS, movements_sql, write_warehouse
 
@@ -32,8 +33,9 @@ def _night(settings: Settings, key: dg.AssetKey, suite) -> dict[str, dg.AssetChe
     def stand_in() -> None:
         """Stands in for the loader or the dbt model: the table already exists."""
 
-    check = build_layer_check(f"gx_{key.path[0]}", [suite], settings_factory=lambda: settings)
-    result = dg.materialize([stand_in, check], raise_on_error=False, selection=[key])
+    check = build_layer_check(f"gx_{key.path[0]}", [suite])
+    resources = {"warehouse": WarehouseResource.from_settings(settings)}
+    result = dg.materialize([stand_in, check], raise_on_error=False, selection=[key], resources=resources)
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 

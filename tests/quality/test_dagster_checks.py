@@ -10,6 +10,8 @@ import dagster as dg
 from cs_warehouse.defs.quality import CRITICAL_CHECK, WARNING_CHECK, build_quality_checks, build_suite_check
 from cs_warehouse.quality.suites.marts import mart_mrr_movements
 from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
+from tests.conftest import warehouse_resources
 from tests.quality.conftest import MOVEMENTS, movements_sql, write_warehouse
 
 KEY = dg.AssetKey(["marts", "mart_mrr_movements"])
@@ -24,8 +26,9 @@ def _run(db: Path, settings_for: Callable[[Path], Settings]) -> dg.ExecuteInProc
     def kpi_report() -> None:
         pass
 
-    check = build_suite_check(mart_mrr_movements(), settings_factory=lambda: settings_for(db))
-    return dg.materialize([movements, kpi_report, check], raise_on_error=False)
+    check = build_suite_check(mart_mrr_movements())
+    resources = {"warehouse": WarehouseResource.from_settings(settings_for(db))}
+    return dg.materialize([movements, kpi_report, check], raise_on_error=False, resources=resources)
 
 
 def _check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
@@ -70,9 +73,12 @@ def test_checks_only_for_existing_assets() -> None:
 
 
 def test_registered_checks_load_with_the_code_location() -> None:
-    from cs_warehouse.defs.ingestion import ingest_exports, product_events
+    from cs_warehouse.defs.ingestion import build_product_events, ingest_exports
     from cs_warehouse.defs.quality import quality_checks
 
     guarded = {key.asset_key for c in quality_checks for key in c.check_keys}
     assert {dg.AssetKey(["raw", "accounts"]), dg.AssetKey(["raw", "product_events"]), KEY} <= guarded
-    dg.Definitions(assets=[ingest_exports, product_events], asset_checks=quality_checks).resolve_all_job_defs()
+    product_events = build_product_events(dg.DailyPartitionsDefinition(start_date="2024-01-01"))
+    dg.Definitions(
+        assets=[ingest_exports, product_events], asset_checks=quality_checks, resources=warehouse_resources()
+    ).resolve_all_job_defs()

@@ -17,6 +17,7 @@ from cs_warehouse.ingestion.load import load_landing
 from cs_warehouse.quality import scope
 from cs_warehouse.quality.suites.raw import raw_suite
 from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 from tests.landing_factory import event, write_events, write_minimal_landing
 
 EVENTS = dg.AssetKey(["raw", "product_events"])
@@ -29,8 +30,9 @@ def _night(settings: Settings) -> dg.AssetCheckEvaluation:
         """Stands in for the loader: the table already exists."""
 
     suite = raw_suite(load_contract().entities["product_events"])
-    check = build_layer_check("gx_raw__product_events", [suite], settings_factory=lambda: settings)
-    result = dg.materialize([product_events, check], raise_on_error=False, selection=[EVENTS])
+    check = build_layer_check("gx_raw__product_events", [suite])
+    resources = {"warehouse": WarehouseResource.from_settings(settings)}
+    result = dg.materialize([product_events, check], raise_on_error=False, selection=[EVENTS], resources=resources)
     [critical] = [e for e in result.get_asset_check_evaluations() if e.check_name == CRITICAL_CHECK]
     return critical
 

@@ -110,13 +110,14 @@ def test_dagster_asset_writes_the_report_from_the_serving_copy(tmp_path: Path, m
 
     from cs_warehouse.defs.publish import SERVING_KEY
     from cs_warehouse.defs.reports import kpi_report
+    from tests.conftest import warehouse_resources
 
     serving = make_serving_copy(tmp_path / "cs_marts.duckdb", with_health_data=False)
     monkeypatch.setenv("CSW_SERVING_PATH", str(serving))
     monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
     assert kpi_report.key == dg.AssetKey(["reports", "kpi_report"])
     assert SERVING_KEY in kpi_report.dependency_keys
-    result = dg.materialize([kpi_report])
+    result = dg.materialize([kpi_report], resources=warehouse_resources())
     assert result.success
     [event] = result.get_asset_materialization_events()
     # the copy without health data: these four marts are empty

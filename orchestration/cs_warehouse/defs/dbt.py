@@ -3,10 +3,8 @@
 import datetime as dt
 import graphlib
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +16,8 @@ from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
 from cs_warehouse.publish import keep_built_dbt_state
 from cs_warehouse.quality import scope
-from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, duckdb_memory_limit, profile_output
+from cs_warehouse.settings import PROJECT_DIR, Settings, dbt_executable, profile_output
+from cs_warehouse.warehouse import WarehouseResource, connect_warehouse
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -34,11 +33,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
 # The nightly's dbt command; `make test-dbt` runs the unit tests.
 NIGHTLY_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # The generic tests that can check only what new loads wrote (macros/tests/unique_key_by_load.sql on the event
-# keys, macros/tests/usage_rows_by_load.sql on the incremental usage models), the environment variable they
-# read, and the name of their watermark (quality/scope.py).
+# keys, macros/tests/usage_rows_by_load.sql on the incremental usage models), the dbt variable they read
+# (set with --vars), and the name of their watermark (quality/scope.py).
 KEY_TEST = "unique_key_by_load"
 SCOPED_TESTS = (KEY_TEST, "usage_rows_by_load")
-KEY_TEST_ENV = "CSW_CHECKS_AFTER_LOAD"
+KEY_TEST_VAR = "checks_after_load"
 KEY_TEST_SCOPE = "dbt.event_keys"
 LOAD_ID = re.compile(r"^[0-9A-Za-z_-]+$")
 
@@ -51,12 +50,12 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
     name="dbt_models",
     retry_policy=dg.RetryPolicy(max_retries=1, delay=15),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
     """`dbt build` for the selected models: seeds, models and data tests in dependency order.
 
     Unit tests check the SQL against hand-worked rows, not the night's data: they run in CI (`make test-dbt`,
     a plain `dbt build`) on every change, and are left out here, where they would only repeat that result."""
-    settings = Settings.from_env()
+    settings = warehouse.settings
     now = dt.datetime.now(dt.UTC)
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     state, todo = build_plan(settings, manifest)
@@ -80,9 +79,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     exclude = todo.exclude(manifest) if todo.select else []
     if exclude:
         context.log.info(f"dbt build: {len(exclude)} models and seeds left out (nothing new upstream)")
-    args = nightly_build_args(settings) + (["--exclude", " ".join(exclude)] if exclude else [])
-    with _environment(KEY_TEST_ENV, after_load or ""):
-        invocation = dbt.cli(args, context=context)
+    args = nightly_build_args(settings, after_load) + (["--exclude", " ".join(exclude)] if exclude else [])
+    invocation = dbt.cli(args, context=context)
     try:
         evaluated = set()
         for event in invocation.stream():
@@ -174,8 +172,7 @@ def last_data_day(settings: Settings) -> dt.date | None:
         return None
     zone = ZoneInfo(settings.reporting_timezone)
     days: list[dt.date] = []
-    config = {"memory_limit": duckdb_memory_limit()}
-    with duckdb.connect(str(settings.warehouse_path), read_only=True, config=config) as con:
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         for sql in (
             'select max("timestamp") from raw.product_events',
             "select max(usage_date) from raw.product_usage_daily",
@@ -192,11 +189,15 @@ def last_data_day(settings: Settings) -> dt.date | None:
     return max(days, default=None)
 
 
-def nightly_build_args(settings: Settings) -> list[str]:
+def nightly_build_args(settings: Settings, after_load: str | None = None) -> list[str]:
     """The nightly's dbt command, with dbt's `as_of_date` set to the reporting day (reporting_day): the
     freshness checks use the same day, and a night that runs past midnight, or a re-run the next day with
-    CSW_AS_OF_DATE, computes the same day's KPIs."""
-    return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps({"as_of_date": reporting_day(settings).isoformat()})]
+    CSW_AS_OF_DATE, computes the same day's KPIs. With `after_load` (event_key_scope), the load-scoped tests
+    check only the rows of later loads (their `checks_after_load` variable)."""
+    dbt_vars = {"as_of_date": reporting_day(settings).isoformat()}
+    if after_load:
+        dbt_vars[KEY_TEST_VAR] = after_load
+    return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps(dbt_vars)]
 
 
 def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
@@ -223,20 +224,6 @@ def key_tests_passed(run_results: Mapping[str, Any]) -> bool:
     return bool(expected) and expected <= passed
 
 
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """`name` set to `value` for what starts inside the block (the dbt process), then restored."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-
-
 def release_in_process_dbt_handles() -> None:
     """Close any DuckDB handle dagster-dbt's in-process adapter opened (it reads metadata read-only).
 
@@ -255,10 +242,11 @@ def release_in_process_dbt_handles() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(settings: Settings) -> DbtCliResource:
+    """dbt on the project, with the target of `settings`, run by the dbt beside this interpreter."""
     return DbtCliResource(
         project_dir=dbt_project,
         profiles_dir=str(dbt_project.profiles_dir),
-        target=dbt_project.target,
+        target=settings.dbt_target,
         dbt_executable=dbt_executable(),
     )

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from cs_warehouse.defs.publish import SERVING_KEY
-from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 
 DELIVERY_KEY = dg.AssetKey(["delivery", "alert_delivery"])
 
@@ -19,11 +19,11 @@ DELIVERY_KEY = dg.AssetKey(["delivery", "alert_delivery"])
     "a channel, or with CSW_DELIVERY_DRY_RUN=1, writes the messages to warehouse/delivery/dry_run instead. A "
     "failure is logged and retried on the next night; it never fails the run.",
 )
-def alert_delivery(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def alert_delivery(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from cs_warehouse.delivery import deliver_alerts
 
     try:
-        settings = Settings.from_env()
+        settings = warehouse.settings
         result = deliver_alerts(settings.serving_path, settings.warehouse_path, settings.delivery)
     except Exception as exc:  # delivery waits for the next night; the published night stands
         context.log.error(f"alert delivery did not run, retried on the next night: {type(exc).__name__}: {exc}")

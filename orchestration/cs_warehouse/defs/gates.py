@@ -15,7 +15,7 @@ import dagster as dg
 
 from cs_warehouse.defs.ingestion import SNAPSHOT_ENTITIES, raw_asset_key
 from cs_warehouse.gates import Finding, describe, export_findings, failing, load_gate_config, mart_findings
-from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 
 GATE_CHECK = "publish_gate"
 KPI_KEY = dg.AssetKey(["marts", "mart_kpi_monthly"])
@@ -52,8 +52,10 @@ def _result(asset_key: dg.AssetKey, findings: list[Finding], passed_message: str
     ],
     can_subset=True,
 )
-def publish_gate_exports(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-    settings = Settings.from_env()
+def publish_gate_exports(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult]:
+    settings = warehouse.settings
     selected = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
     entities = [e.name for e in SNAPSHOT_ENTITIES if e.name in selected]
     found = export_findings(settings.warehouse_path, settings.serving_path, entities, load_gate_config())
@@ -69,8 +71,8 @@ def publish_gate_exports(context: dg.AssetCheckExecutionContext) -> Iterator[dg.
     description="Company MRR vs the published serving copy (latest complete month and published history) and "
     "absolute bounds on account-month MRR and the first month (contract/publish_gates.yml).",
 )
-def publish_gate_marts() -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def publish_gate_marts(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    settings = warehouse.settings
     findings = mart_findings(settings.warehouse_path, settings.serving_path, load_gate_config())
     return _result(KPI_KEY, findings, "within the limits")
 

@@ -8,7 +8,6 @@ schedule, the sensor or the UI never loads into the warehouse while a CLI night 
 
 import contextlib
 import datetime as dt
-import os
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
 from cs_warehouse.runs import EVENT_FILES_TAG, NEW_OR_CHANGED, root_cause_of_exception
 from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 
 # Errors that the same input raises every time: never retried.
 DETERMINISTIC_INPUT_ERRORS: tuple[type[Exception], ...] = (
@@ -68,10 +68,11 @@ SNAPSHOT_ENTITIES = [e for e in CONTRACT.load_order() if not e.partitioned_by_da
 EVENTS = CONTRACT.entities["product_events"]
 
 
-def events_start_date(landing_dir: Path, override: str | None = None) -> str:
+def events_start_date(landing_dir: Path, timezone: str, override: str | None = None) -> str:
     """The first day of the event partitions: `override` (CSW_EVENTS_START_DATE) when set, else the first
     day folder of the landing event log (`product_events/dt=YYYY-MM-DD`, names only: nothing is read), else
-    yesterday in Tokyo (no events yet). A folder name that is not a date is left to the load, which names it."""
+    yesterday in `timezone` (no events yet). A folder name that is not a date is left to the load, which
+    names it."""
     if override:
         return dt.date.fromisoformat(override).isoformat()
     days = []
@@ -84,17 +85,18 @@ def events_start_date(landing_dir: Path, override: str | None = None) -> str:
                     days.append(dt.date.fromisoformat(match.group(1)))
     if days:
         return min(days).isoformat()
-    return (dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)).isoformat()
+    return (dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)).isoformat()
 
 
-# Product events are partitioned by the reporting-zone day their landing file belongs to, so a date
-# range can be re-ingested (backfilled) from the UI or CLI; one run covers a whole range. The partitions
-# start at the first day of data when the definitions load (a running Dagster UI sees older day folders
-# that arrive later after a reload of its definitions).
-events_partitions = dg.DailyPartitionsDefinition(
-    start_date=events_start_date(Settings.from_env().landing_dir, os.environ.get("CSW_EVENTS_START_DATE")),
-    timezone="Asia/Tokyo",
-)
+def events_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
+    """Product events are partitioned by the reporting-zone day their landing file belongs to, so a date
+    range can be re-ingested (backfilled) from the UI or CLI; one run covers a whole range. The partitions
+    start at the first day of data when the definitions load (a running Dagster UI sees older day folders
+    that arrive later after a reload of its definitions)."""
+    return dg.DailyPartitionsDefinition(
+        start_date=events_start_date(settings.landing_dir, settings.reporting_timezone, settings.events_start_date),
+        timezone=settings.reporting_timezone,
+    )
 
 
 @dg.multi_asset(
@@ -112,12 +114,11 @@ events_partitions = dg.DailyPartitionsDefinition(
     name="ingest_exports",
     retry_policy=TRANSIENT_RETRY_POLICY,
 )
-def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+def ingest_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
     """Load new or changed CRM, support and survey exports; each row is loaded or quarantined."""
-    settings = Settings.from_env()
+    settings = warehouse.settings
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
+    with ingestion_guard(context, settings), warehouse.connect() as con:
         loader = Loader(con, settings.landing_dir, CONTRACT)
         # Every missing export named at once, before anything is loaded.
         loader.require_exports([e for e in SNAPSHOT_ENTITIES if e.name in selected])
@@ -129,32 +130,40 @@ def ingest_exports(context: dg.AssetExecutionContext) -> Iterator[dg.Materialize
             yield dg.MaterializeResult(asset_key=raw_asset_key(entity.name), metadata=_entity_metadata(results))
 
 
-@dg.asset(
-    key=raw_asset_key(EVENTS.name),
-    group_name="raw",
-    description=EVENTS.description,
-    kinds={"duckdb", "python"},
-    metadata={"contract_version": CONTRACT.version, "source": EVENTS.source},
-    deps=[raw_asset_key(e) for e in ("accounts", "product_users")],
-    partitions_def=events_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=TRANSIENT_RETRY_POLICY,
-)
-def product_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Load the event files of the run's days: only the new or changed ones in a nightly run (tagged
-    EVENT_FILES_TAG), all of them otherwise (a backfill or a re-run from the UI reloads those days)."""
-    settings = Settings.from_env()
-    window = context.partition_time_window
-    days = set()
-    day = window.start.date()
-    while day < window.end.date():
-        days.add(day)
-        day += dt.timedelta(days=1)
-    with ingestion_guard(context, settings), duckdb.connect(str(settings.warehouse_path)) as con:
-        force = context.run.tags.get(EVENT_FILES_TAG) != NEW_OR_CHANGED
-        results = Loader(con, settings.landing_dir, CONTRACT).load_entity(EVENTS, days=days, force=force)
-    _log_results(context, results)
-    return dg.MaterializeResult(metadata=_entity_metadata(results))
+EVENTS_KEY = raw_asset_key(EVENTS.name)
+
+
+def build_product_events(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The product events asset over `partitions_def` (events_partitions of the code location's settings)."""
+
+    @dg.asset(
+        key=EVENTS_KEY,
+        group_name="raw",
+        description=EVENTS.description,
+        kinds={"duckdb", "python"},
+        metadata={"contract_version": CONTRACT.version, "source": EVENTS.source},
+        deps=[raw_asset_key(e) for e in ("accounts", "product_users")],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=TRANSIENT_RETRY_POLICY,
+    )
+    def product_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """Load the event files of the run's days: only the new or changed ones in a nightly run (tagged
+        EVENT_FILES_TAG), all of them otherwise (a backfill or a re-run from the UI reloads those days)."""
+        settings = warehouse.settings
+        window = context.partition_time_window
+        days = set()
+        day = window.start.date()
+        while day < window.end.date():
+            days.add(day)
+            day += dt.timedelta(days=1)
+        with ingestion_guard(context, settings), warehouse.connect() as con:
+            force = context.run.tags.get(EVENT_FILES_TAG) != NEW_OR_CHANGED
+            results = Loader(con, settings.landing_dir, CONTRACT).load_entity(EVENTS, days=days, force=force)
+        _log_results(context, results)
+        return dg.MaterializeResult(metadata=_entity_metadata(results))
+
+    return product_events
 
 
 def _log_results(context: dg.AssetExecutionContext, results: list[FileResult]) -> None:
@@ -174,9 +183,8 @@ def _reconciliation_check(entity_name: str) -> dg.AssetChecksDefinition:
         description="For every landing file: rows read = rows loaded + rows quarantined, and the raw table "
         "holds exactly the rows its current files loaded.",
     )
-    def check() -> dg.AssetCheckResult:
-        settings = Settings.from_env()
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
             problems = reconciliation_problems(con, entity_name)
         return dg.AssetCheckResult(
             passed=not problems,

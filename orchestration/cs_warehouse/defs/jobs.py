@@ -18,6 +18,7 @@ from cs_warehouse.runs import (
     run_failure,
 )
 from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.
 nightly_build = dg.define_asset_job(
@@ -28,7 +29,8 @@ nightly_build = dg.define_asset_job(
     "serving copy when every critical check passed, then write the reports and deliver the open alerts.",
 )
 
-# At 02:00 Asia/Tokyo: yesterday's event partition (its new or changed files) plus every snapshot export and model.
+# At 02:00 in the reporting time zone (the event partitions' zone, settings.reporting_timezone): yesterday's
+# event partition (its new or changed files) plus every snapshot export and model.
 nightly_schedule = dg.build_schedule_from_partitioned_job(
     nightly_build,
     name="nightly_build_0200_jst",
@@ -39,8 +41,17 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 
+def yesterday_in(timezone: str) -> dt.date:
+    """Yesterday in `timezone` (settings.reporting_timezone): the nightly's event day when none is pending."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)
+
+
 def yesterday_in_tokyo() -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
+    """Yesterday in the reporting time zone of the settings the code location resolved (cs_warehouse.definitions;
+    Asia/Tokyo unless CSW_REPORTING_TIMEZONE says otherwise)."""
+    from cs_warehouse.definitions import settings
+
+    return yesterday_in(settings.reporting_timezone)
 
 
 @dg.sensor(
@@ -49,8 +60,10 @@ def yesterday_in_tokyo() -> dt.date:
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Starts the build when landing files appear or change (covering the event days they touch).",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    settings = Settings.from_env()
+def landing_files_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
+    settings = warehouse.settings
     fingerprint = landing_fingerprint(settings.landing_dir)
     if fingerprint == context.cursor:
         return dg.SkipReason("no new or changed landing files")
@@ -62,14 +75,20 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         record_failed_night(settings.serving_path, None, [reason], cause.as_dict(), stage="partition discovery")
         notify_failure("landing sensor could not start the nightly build", [reason], settings.notify_webhook_url)
         return dg.SensorResult(skip_reason=reason, cursor=fingerprint)
-    request = dg.RunRequest(run_key=fingerprint, tags=partition_range_tags(days, yesterday_in_tokyo(), reload=False))
+    request = dg.RunRequest(
+        run_key=fingerprint, tags=partition_range_tags(days, yesterday_in(settings.reporting_timezone), reload=False)
+    )
     return dg.SensorResult(run_requests=[request], cursor=fingerprint)
 
 
-def report_failed_run(run_id: str, instance: dg.DagsterInstance, command: str | None = None) -> list[str]:
+def report_failed_run(
+    run_id: str, instance: dg.DagsterInstance, command: str | None = None, settings: Settings | None = None
+) -> list[str]:
     """Record why the serving copy was not replaced (last_failure.json: the root cause of the first failed
-    step, every failed step and check), and notify (log line, webhook when configured)."""
-    settings = Settings.from_env()
+    step, every failed step and check), and notify (log line, webhook when configured). `settings`: those of
+    the run; by default those the code location resolved (cs_warehouse.definitions)."""
+    if settings is None:
+        from cs_warehouse.definitions import settings
     reasons, cause = run_failure(run_id, instance)
     record_failed_night(
         settings.serving_path, run_id, reasons, cause.as_dict() if cause else None, stage="run", command=command
@@ -79,9 +98,9 @@ def report_failed_run(run_id: str, instance: dg.DagsterInstance, command: str | 
 
 
 @dg.run_failure_sensor(monitored_jobs=[nightly_build], default_status=dg.DefaultSensorStatus.RUNNING)
-def nightly_failure_notifier(context: dg.RunFailureSensorContext) -> None:
+def nightly_failure_notifier(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
     """Records failed runs started by the schedule, the sensor or the UI. A run the CLI started (tagged with
     its pid) was recorded by the CLI already: recording it again would notify twice."""
     if PID_TAG in context.dagster_run.tags:
         return
-    report_failed_run(context.dagster_run.run_id, context.instance)
+    report_failed_run(context.dagster_run.run_id, context.instance, settings=warehouse.settings)

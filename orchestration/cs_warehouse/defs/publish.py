@@ -5,7 +5,7 @@ import dagster as dg
 from cs_warehouse.defs.dbt import dbt_models
 from cs_warehouse.defs.ingestion import SNAPSHOT_ENTITIES
 from cs_warehouse.publish import publish_dbt_state, publish_serving_copy
-from cs_warehouse.settings import Settings
+from cs_warehouse.warehouse import WarehouseResource
 
 MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
 SERVING_KEY = dg.AssetKey(["serving", "marts"])
@@ -21,8 +21,8 @@ SERVING_KEY = dg.AssetKey(["serving", "marts"])
     "holds (warehouse/serving/dbt_state: the production state of `make pr-check`). A failed night leaves the "
     "previous copy in place.",
 )
-def serving_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings
     result = publish_serving_copy(
         settings.warehouse_path,
         settings.serving_path,

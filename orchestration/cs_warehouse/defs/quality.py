@@ -19,7 +19,7 @@ tonight's freshness; a step whose suites all have nothing new does not import Gr
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from cs_warehouse.quality import change, scope
 from cs_warehouse.quality.spec import CRITICAL, Suite
 from cs_warehouse.quality.suites import all_suites, generic_model_suite, model_columns
 from cs_warehouse.settings import Settings, profile_output
+from cs_warehouse.warehouse import WarehouseResource
 
 if TYPE_CHECKING:
     from cs_warehouse.quality.runner import ExpectationOutcome, SuiteOutcome
@@ -71,16 +72,12 @@ def _result(check_name: str, asset_key: dg.AssetKey, failures: list["Expectation
     )
 
 
-def build_suite_check(
-    suite: Suite, settings_factory: Callable[[], Settings] = Settings.from_env
-) -> dg.AssetChecksDefinition:
+def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     """The checks of one suite in a step of their own."""
-    return build_layer_check(f"gx_{'__'.join(suite.asset_key)}", [suite], settings_factory)
+    return build_layer_check(f"gx_{'__'.join(suite.asset_key)}", [suite])
 
 
-def build_layer_check(
-    name: str, suites: list[Suite], settings_factory: Callable[[], Settings] = Settings.from_env
-) -> dg.AssetChecksDefinition:
+def build_layer_check(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
     """One step validating `suites`, with a critical and a warning check on each suite's asset."""
     specs = []
     for suite in suites:
@@ -98,8 +95,8 @@ def build_layer_check(
         ]
 
     @dg.multi_asset_check(name=name, specs=specs, can_subset=True)
-    def check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        settings = settings_factory()
+    def check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+        settings = warehouse.settings
         now = reference_time(settings)
         tonight = change.Tonight.read(
             settings.warehouse_path,
@@ -203,7 +200,6 @@ def _skipped_results(suite: Suite, asset_key: dg.AssetKey, selected: set[str], d
 def build_quality_checks(
     existing: Iterable[dg.AssetKey],
     suites: dict[tuple[str, ...], Suite] | None = None,
-    settings_factory: Callable[[], Settings] = Settings.from_env,
     own_step: Iterable[dg.AssetKey] = (),
 ) -> list[dg.AssetChecksDefinition]:
     """Checks for the suites whose asset exists, one step per layer (`gx_<layer>`); marts without a
@@ -220,7 +216,7 @@ def build_quality_checks(
         if suite is not None:
             step = f"gx_{'__'.join(path)}" if key in own_step else f"gx_{path[0]}"
             layers.setdefault(step, []).append(suite)
-    return [build_layer_check(step, layer, settings_factory) for step, layer in layers.items()]
+    return [build_layer_check(step, layer) for step, layer in layers.items()]
 
 
 def dbt_manifest_or_none() -> dict | None:
@@ -240,16 +236,15 @@ def dbt_manifest() -> dict:
 
 def _existing_asset_keys() -> list[dg.AssetKey]:
     from cs_warehouse.defs.dbt import dbt_models
-    from cs_warehouse.defs.ingestion import SNAPSHOT_ENTITIES, raw_asset_key
-    from cs_warehouse.defs.ingestion import product_events as product_events_asset
+    from cs_warehouse.defs.ingestion import EVENTS_KEY, SNAPSHOT_ENTITIES, raw_asset_key
 
-    return [*(raw_asset_key(e.name) for e in SNAPSHOT_ENTITIES), product_events_asset.key, *dbt_models.keys]
+    return [*(raw_asset_key(e.name) for e in SNAPSHOT_ENTITIES), EVENTS_KEY, *dbt_models.keys]
 
 
 def _partitioned_asset_keys() -> list[dg.AssetKey]:
-    from cs_warehouse.defs.ingestion import product_events as product_events_asset
+    from cs_warehouse.defs.ingestion import EVENTS_KEY
 
-    return [product_events_asset.key]
+    return [EVENTS_KEY]
 
 
 quality_checks: list[dg.AssetChecksDefinition] = build_quality_checks(

@@ -4,8 +4,8 @@ import dagster as dg
 
 from cs_warehouse.defs.publish import SERVING_KEY
 from cs_warehouse.report import build_kpi_report
-from cs_warehouse.settings import Settings
 from cs_warehouse.summary import write_summary
+from cs_warehouse.warehouse import WarehouseResource
 
 
 @dg.asset(
@@ -15,8 +15,8 @@ from cs_warehouse.summary import write_summary
     kinds={"json"},
     description="Headline KPIs of the latest complete month (warehouse/reports/kpi_summary.json).",
 )
-def kpi_summary_report() -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def kpi_summary_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings
     summary = write_summary(settings.serving_path, settings.reports_dir)
     return dg.MaterializeResult(metadata={k: v for k, v in summary.items() if v is not None})
 
@@ -33,8 +33,8 @@ def kpi_summary_report() -> dg.MaterializeResult:
     "band, touches due this month, renewals in 90 days). Reads the marts by their contracts "
     "(target/manifest.json): a missing column fails the asset, naming it; a mart with no rows shows as no data.",
 )
-def kpi_report() -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def kpi_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings
     report = build_kpi_report(settings.serving_path, settings.reports_dir, zone=settings.reporting_timezone)
     pages, data = report.pages, report.data
     return dg.MaterializeResult(
