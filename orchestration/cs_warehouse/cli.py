@@ -105,7 +105,7 @@ def run_nightly(
 ) -> bool:
     """The nightly job in this process, over every event day with new or changed files, or over the given
     first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
-    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in_tokyo
+    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in
     from cs_warehouse.runs import (
         RANGE_END_TAG,
         RANGE_START_TAG,
@@ -118,7 +118,7 @@ def run_nightly(
     stage = stage or Stage()
     stage.name = "partition discovery"
     days = list(event_days) if event_days else pending_event_days(settings.landing_dir, settings.warehouse_path)
-    tags = partition_range_tags(days, yesterday_in_tokyo(), reload=bool(event_days))
+    tags = partition_range_tags(days, yesterday_in(settings.reporting_timezone), reload=bool(event_days))
     stage.name = "run"
     from cs_warehouse.definitions import defs
 

@@ -46,14 +46,6 @@ def yesterday_in(timezone: str) -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)
 
 
-def yesterday_in_tokyo() -> dt.date:
-    """Yesterday in the reporting time zone of the settings the code location resolved (cs_warehouse.definitions;
-    Asia/Tokyo unless CSW_REPORTING_TIMEZONE says otherwise)."""
-    from cs_warehouse.definitions import settings
-
-    return yesterday_in(settings.reporting_timezone)
-
-
 @dg.sensor(
     job=nightly_build,
     minimum_interval_seconds=300,
