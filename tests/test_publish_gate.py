@@ -12,6 +12,7 @@ import pytest
 
 from cs_warehouse.publish import publish_serving_copy
 from cs_warehouse.runs import partition_range_tags, pending_event_days
+from cs_warehouse.settings import Settings
 from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
 from tests.conftest import REPORTING_DAY, current_definitions
 from tests.landing_factory import write_minimal_landing
@@ -194,7 +195,7 @@ def test_nightly_build_end_to_end_publishes_only_after_its_critical_checks_pass(
         assert published_at(nightly_env) == first  # yesterday's numbers stay in front of BI
         # and so does the production state: the artifacts of the build that produced them
         assert (nightly_env / "serving" / "dbt_state" / "run_results.json").read_bytes() == first_state
-        reasons = report_failed_run(failed.run_id, instance)
+        reasons = report_failed_run(failed.run_id, instance, Settings.from_env())
         assert any("gx_critical on raw/accounts" in r for r in reasons)
         failure = json.loads((nightly_env / "serving" / "last_failure.json").read_text())
         assert failure["status"] == "not published" and failure["reasons"] == reasons

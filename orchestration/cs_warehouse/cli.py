@@ -144,7 +144,7 @@ def run_nightly(
         if abandoned:
             status["killed_runs_marked_failed"] = abandoned
         if not result.success:
-            status["reasons"] = report_failed_run(result.run_id, instance, command=command)
+            status["reasons"] = report_failed_run(result.run_id, instance, settings, command=command)
             for reason in status["reasons"]:
                 print(f"  - {reason}", file=sys.stderr)
             print(f"The full log: {log_file}", file=sys.stderr)

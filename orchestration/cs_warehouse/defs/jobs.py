@@ -74,13 +74,11 @@ def landing_files_sensor(
 
 
 def report_failed_run(
-    run_id: str, instance: dg.DagsterInstance, command: str | None = None, settings: Settings | None = None
+    run_id: str, instance: dg.DagsterInstance, settings: Settings, command: str | None = None
 ) -> list[str]:
     """Record why the serving copy was not replaced (last_failure.json: the root cause of the first failed
     step, every failed step and check), and notify (log line, webhook when configured). `settings`: those of
-    the run; by default those the code location resolved (cs_warehouse.definitions)."""
-    if settings is None:
-        from cs_warehouse.definitions import settings
+    the run."""
     reasons, cause = run_failure(run_id, instance)
     record_failed_night(
         settings.serving_path, run_id, reasons, cause.as_dict() if cause else None, stage="run", command=command
