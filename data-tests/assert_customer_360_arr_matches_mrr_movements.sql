@@ -1,8 +1,6 @@
 -- customer_360's ARR reconciles with the revenue marts: per account and in total, ARR = 12 x the MRR of
 -- mart_mrr_movements' latest month; every account of that month is in customer_360, and an account outside
 -- it has ARR 0. Returns the accounts (and the total) that disagree.
--- Dagster runs it as an asset check of customer_360 (it reads more than one model).
-{{ config(meta={'dagster': {'ref': {'name': 'customer_360'}}}) }}
 
 with
 

@@ -1,6 +1,4 @@
 -- mart_kpi_monthly's bridge columns are the sums of mart_mrr_movements; fails with the months that differ.
--- Dagster runs it as an asset check of mart_kpi_monthly (it reads more than one model).
-{{ config(meta={'dagster': {'ref': {'name': 'mart_kpi_monthly'}}}) }}
 
 with
 

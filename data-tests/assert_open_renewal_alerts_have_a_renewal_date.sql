@@ -1,7 +1,5 @@
 -- An open renewal_at_risk alert and the account page read one renewal rule: every account with one has a
 -- next_renewal_date in customer_360. Returns the alerts whose account shows none.
--- Dagster runs it as an asset check of customer_360 (it reads more than one model).
-{{ config(meta={'dagster': {'ref': {'name': 'customer_360'}}}) }}
 
 select
     alerts.alert_id,
