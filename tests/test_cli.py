@@ -111,3 +111,14 @@ def test_the_console_script_runs_the_same_entry_point_as_python_dash_m() -> None
     main_module = (PROJECT_DIR / "orchestration" / "cs_warehouse" / "__main__.py").read_text(encoding="utf-8")
     assert f"from {module} import {name}" in main_module
     assert callable(getattr(import_module(module), name))
+
+
+def test_summary_without_a_serving_copy_says_so_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    from cs_warehouse.cli import main
+
+    missing = tmp_path / "serving" / "cs_marts.duckdb"
+    monkeypatch.setenv("CSW_SERVING_PATH", str(missing))
+    monkeypatch.setenv("CSW_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["summary"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"cs-warehouse summary: no serving copy at {missing}: the nightly build has not published yet"]

@@ -368,8 +368,15 @@ def load(ctx: click.Context) -> int:
 
 @cli.command()
 def summary() -> int:
-    """Print the KPI summary of the serving copy."""
-    print_summary(Settings.from_env())
+    """Print the KPI summary of the serving copy.
+
+    Exit code 1, with the reason in one line, when there is no serving copy yet or the settings are wrong.
+    """
+    try:
+        print_summary(Settings.from_env())
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"cs-warehouse summary: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
