@@ -79,3 +79,15 @@ def test_the_nightly_builds_the_reporting_day(monkeypatch: pytest.MonkeyPatch, t
     # The load-scoped tests' watermark goes to dbt as a variable, never through the environment.
     args = nightly_build_args(Settings.from_env(), "20260331T020000_ab12")
     assert args[args.index("--vars") + 1] == '{"as_of_date": "2026-03-31", "checks_after_load": "20260331T020000_ab12"}'
+
+
+def test_a_reporting_zone_other_than_dbts_stops_the_night_before_dbt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    settings = dataclasses.replace(_settings(monkeypatch, tmp_path / "none.duckdb"), reporting_timezone="UTC")
+    with pytest.raises(
+        ValueError, match=r"CSW_REPORTING_TIMEZONE='UTC' differs from the dbt var reporting_timezone='Asia/Tokyo'"
+    ):
+        nightly_build_args(settings)

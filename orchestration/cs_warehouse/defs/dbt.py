@@ -189,11 +189,29 @@ def last_data_day(settings: Settings) -> dt.date | None:
     return max(days, default=None)
 
 
+def check_reporting_timezone(settings: Settings) -> None:
+    """The zone of the nightly's reporting day (CSW_REPORTING_TIMEZONE) is the zone dbt cuts the KPI days in (var
+    `reporting_timezone` in dbt_project.yml): two zones would build one day's KPIs from another day's events.
+    Raises ValueError naming both when they differ."""
+    import yaml
+
+    project_file = PROJECT_DIR / "dbt_project.yml"
+    project_vars = yaml.safe_load(project_file.read_text(encoding="utf-8")).get("vars") or {}
+    dbt_zone = project_vars.get("reporting_timezone")
+    if dbt_zone is not None and dbt_zone != settings.reporting_timezone:
+        raise ValueError(
+            f"CSW_REPORTING_TIMEZONE={settings.reporting_timezone!r} differs from the dbt var "
+            f"reporting_timezone={dbt_zone!r} in {project_file}: the nightly's reporting day and the KPIs' days "
+            "would be cut in different time zones; set both to the same zone"
+        )
+
+
 def nightly_build_args(settings: Settings, after_load: str | None = None) -> list[str]:
     """The nightly's dbt command, with dbt's `as_of_date` set to the reporting day (reporting_day): the
     freshness checks use the same day, and a night that runs past midnight, or a re-run the next day with
     CSW_AS_OF_DATE, computes the same day's KPIs. With `after_load` (event_key_scope), the load-scoped tests
     check only the rows of later loads (their `checks_after_load` variable)."""
+    check_reporting_timezone(settings)
     dbt_vars = {"as_of_date": reporting_day(settings).isoformat()}
     if after_load:
         dbt_vars[KEY_TEST_VAR] = after_load
