@@ -56,6 +56,7 @@ def test_runs_merge_into_one_table_that_names_each_run():
     def run(day: str, sizes: list[str]) -> dict:
         return {
             "command": f"cs-warehouse bench --sizes {','.join(sizes)}",
+            "code": f"c0de{day}",
             "started_at": f"2026-11-{day}T01:00:00+00:00",
             "finished_at": f"2026-11-{day}T02:00:00+00:00",
             "loadavg_at_start": [0.1, 0.1, 0.1],
@@ -70,6 +71,7 @@ def test_runs_merge_into_one_table_that_names_each_run():
     assert [r["sizes"] for r in merged["runs"]] == [["1M", "10M"], ["10M", "100M"]]
     assert (merged["started_at"], merged["finished_at"]) == ("2026-11-23T01:00:00+00:00", "2026-11-30T02:00:00+00:00")
     assert merged["machine"]["day"] == "30"
+    assert [r["code"] for r in merged["runs"]] == ["c0de23", "c0de30"]  # which code each size was measured on
     # merging a merged body keeps its runs listed one by one
     assert len(merge_runs([merged, run("31", ["1M"])])["runs"]) == 3
 
@@ -81,3 +83,24 @@ def test_the_command_refuses_repeats_that_do_not_match_the_sizes_before_it_measu
     assert main(["bench", "--sizes", "1M,10M", "--repeats", "3,3,1", "--work-dir", str(work)]) == 2
     assert "--repeats '3,3,1': give one count of at least 1, or one per size (2)" in capsys.readouterr().err
     assert not work.exists()  # refused before any dataset or dbt parse
+
+
+def test_the_code_a_run_measured_is_its_commit_and_whether_the_tree_had_changes(tmp_path, monkeypatch):
+    import subprocess
+
+    from cs_warehouse.tooling.bench import cli as bench_cli
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("one")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    monkeypatch.setattr(bench_cli, "PROJECT_DIR", repo)
+    assert bench_cli.code_version() == head
+    (repo / "a.txt").write_text("two")
+    assert bench_cli.code_version() == f"{head}+changes"
+    monkeypatch.setattr(bench_cli, "PROJECT_DIR", tmp_path)  # not a checkout
+    assert bench_cli.code_version() is None

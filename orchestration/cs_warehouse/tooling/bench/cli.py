@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 import zoneinfo
@@ -202,6 +203,19 @@ def machine_info() -> dict:
     }
 
 
+def code_version() -> str | None:
+    """The commit the benchmarked code is at, `+changes` when the working tree differs from it; None outside a
+    git checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
+                              text=True, timeout=30, check=True).stdout.strip()  # fmt: skip
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_DIR,
+                                capture_output=True, text=True, timeout=30, check=True).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if status.strip() else "")
+
+
 def summarise(repeats: list[dict]) -> dict:
     def med(values: list) -> float | None:
         values = [v for v in values if v is not None]
@@ -300,6 +314,7 @@ def benchmark(
         "command": command,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "code": code_version(),
         "machine": machine_info(),
         "memory_budget_gib": memory_budget_gib,
         "sizes": {},
@@ -330,7 +345,7 @@ def benchmark(
     return 0
 
 
-RUN_FIELDS = ("command", "started_at", "finished_at", "loadavg_at_start", "loadavg_at_end")
+RUN_FIELDS = ("command", "code", "started_at", "finished_at", "loadavg_at_start", "loadavg_at_end")
 
 
 def merge_runs(bodies: list[dict]) -> dict:

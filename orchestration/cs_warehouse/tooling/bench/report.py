@@ -51,7 +51,7 @@ def render_markdown(body: dict) -> str:
         "JSON file beside this one. Times are medians of the repeats, wall clock, seconds; memory is the peak "
         "resident set of the command's whole process tree (GiB).",
         "",
-        f"- Command: `{body['command']}`",
+        f"- Command: `{body['command']}`" + (f" on code {body['code']}" if body.get("code") else ""),
         f"- Started {body['started_at']}" + (f", finished {body['finished_at']}" if body.get("finished_at") else ""),
         f"- Machine: {machine['cpus']} CPUs, {machine['memory_gib']} GiB, {machine['platform']}, "
         f"Python {machine['python']}; " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v),
@@ -60,7 +60,9 @@ def render_markdown(body: dict) -> str:
     ]
     for run in body.get("runs") or []:
         lines.append(
-            f"  - `{run['command']}`: {', '.join(run['sizes'])}; started {run['started_at']}"
+            f"  - `{run['command']}`"
+            + (f" on code {run['code']}" if run.get("code") else "")
+            + f": {', '.join(run['sizes'])}; started {run['started_at']}"
             + (f", finished {run['finished_at']}" if run.get("finished_at") else ", stopped before it finished")
             + f"; load average at start {', '.join(map(str, run['loadavg_at_start']))}"
         )
