@@ -79,7 +79,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     exclude = todo.exclude(manifest) if todo.select else []
     if exclude:
         context.log.info(f"dbt build: {len(exclude)} models and seeds left out (nothing new upstream)")
-    args = nightly_build_args(settings, after_load) + (["--exclude", " ".join(exclude)] if exclude else [])
+    # A run of part of the graph (picked in the UI) keeps dagster-dbt's own test selection.
+    args = nightly_build_args(settings, after_load) + exclusion_args(exclude, keep_tests=not context.is_subset)
     invocation = dbt.cli(args, context=context)
     try:
         evaluated = set()
@@ -216,6 +217,16 @@ def nightly_build_args(settings: Settings, after_load: str | None = None) -> lis
     if after_load:
         dbt_vars[KEY_TEST_VAR] = after_load
     return [*NIGHTLY_BUILD_ARGS, "--vars", json.dumps(dbt_vars)]
+
+
+def exclusion_args(exclude: list[str], keep_tests: bool = True) -> list[str]:
+    """dbt's `--exclude` of the models and seeds with nothing new upstream (Plan.exclude). dbt's default (eager)
+    indirect selection would also leave out every test that reads one of them, such as a relationship from an
+    unchanged table to a rebuilt one, or a reconciliation of a rebuilt mart with an unchanged one; with
+    `keep_tests`, cautious selection leaves out only the tests whose models are all left out."""
+    if not exclude:
+        return []
+    return ["--exclude", " ".join(exclude)] + (["--indirect-selection", "cautious"] if keep_tests else [])
 
 
 def event_key_scope(settings: Settings, now: dt.datetime) -> scope.Scope | None:
