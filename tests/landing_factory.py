@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cs_warehouse.tooling.generator.events import SCHEMA as EVENT_SCHEMA
+
 CSV_FILES = {
     "users.csv": """Id,Name,Email,UserRole,IsActive,CreatedDate,Team,ManagerId
 U001,佐藤 花子,sato@example.jp,csm,true,2024-01-05T09:00:00+09:00,カスタマーサクセス1課,U002
@@ -64,21 +66,8 @@ PU2,A002,,b@example.jp,member,2024-03-01T01:00:00Z,
 
 
 def event_table(rows: list[dict]) -> pa.Table:
-    schema = pa.schema(
-        [
-            ("messageId", pa.string()),
-            ("userId", pa.string()),
-            ("groupId", pa.string()),
-            ("event", pa.string()),
-            ("feature", pa.string()),
-            ("sessionId", pa.string()),
-            ("isSystem", pa.bool_()),
-            ("timestamp", pa.timestamp("us", tz="UTC")),
-            ("receivedAt", pa.timestamp("us", tz="UTC")),
-            ("properties", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    """Rows in the landing event log's schema (the generator's, which follows the raw contract)."""
+    return pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
 
 
 def event(message_id: str, when: dt.datetime, user: str = "PU1", account: str = "A001") -> dict:

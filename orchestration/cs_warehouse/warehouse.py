@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,12 @@ from pydantic import Field
 from cs_warehouse.settings import PROJECT_DIR, Settings, duckdb_memory_limit
 
 NOTIFY_WEBHOOK_ENV = "CSW_NOTIFY_WEBHOOK_URL"
+# The fields of Settings the resource carries as config (all but the project folder), with their types.
+_CONFIG_TYPES = {name: hint for name, hint in typing.get_type_hints(Settings).items() if name != "project_dir"}
+
+
+def _optional(hint: object) -> bool:
+    return type(None) in typing.get_args(hint)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -45,36 +52,18 @@ class WarehouseResource(dg.ConfigurableResource):
         webhook: str | dg.EnvVar | None = settings.notify_webhook_url
         if webhook is not None and os.environ.get(NOTIFY_WEBHOOK_ENV) == webhook:
             webhook = dg.EnvVar(NOTIFY_WEBHOOK_ENV)
-        return cls(
-            landing_dir=str(settings.landing_dir),
-            warehouse_path=str(settings.warehouse_path),
-            serving_path=str(settings.serving_path),
-            reports_dir=str(settings.reports_dir),
-            dbt_target=settings.dbt_target,
-            reporting_timezone=settings.reporting_timezone,
-            gx_docs_dir=str(settings.gx_docs_dir),
-            quality_history_dir=str(settings.quality_history_dir),
-            quality_as_of_date=settings.quality_as_of_date,
-            events_start_date=settings.events_start_date,
-            notify_webhook_url=webhook,
-        )
+        config = {name: getattr(settings, name) for name in _CONFIG_TYPES}
+        config = {name: str(value) if isinstance(value, Path) else value for name, value in config.items()}
+        return cls(**(config | {"notify_webhook_url": webhook}))
 
     @property
     def settings(self) -> Settings:
-        return Settings(
-            project_dir=PROJECT_DIR,
-            landing_dir=Path(self.landing_dir),
-            warehouse_path=Path(self.warehouse_path),
-            serving_path=Path(self.serving_path),
-            reports_dir=Path(self.reports_dir),
-            dbt_target=self.dbt_target,
-            reporting_timezone=self.reporting_timezone,
-            notify_webhook_url=self.notify_webhook_url or None,
-            gx_docs_dir=Path(self.gx_docs_dir),
-            quality_history_dir=Path(self.quality_history_dir),
-            quality_as_of_date=self.quality_as_of_date or None,
-            events_start_date=self.events_start_date or None,
-        )
+        values = {}
+        for name, hint in _CONFIG_TYPES.items():
+            value = getattr(self, name)
+            # paths are strings in the config; an optional setting left empty is unset
+            values[name] = Path(value) if hint is Path else (value or None) if _optional(hint) else value
+        return Settings(project_dir=PROJECT_DIR, **values)
 
     def connect(self, read_only: bool = False) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse file (connect_warehouse)."""

@@ -90,6 +90,12 @@ class CsmData:
     workload_month: dt.date | None
 
 
+# Decimal columns of the lists, shown as floats.
+DECIMAL_COLUMNS = frozenset(
+    {"arr", "arr_at_risk", "health_score", "evidence_value", "evidence_compared_to", "evidence_threshold"}
+)
+
+
 def _by_owner(
     con: duckdb.DuckDBPyConnection,
     owner: str,
@@ -100,18 +106,17 @@ def _by_owner(
 ) -> dict[str, tuple[list[dict[str, Any]], int]]:
     """Owner -> (the first LIST_LIMIT rows by `order`, the count of all of them), for every CSM in one query.
     `owner` is the owner column, `columns` the list's columns, `source` its `from ... where ...`."""
-    cursor = con.execute(
+    rows = _rows(
+        con,
         f"""select {columns}, {owner} as _owner, count(*) over (partition by {owner}) as _total,
             row_number() over (partition by {owner} order by {order}) as _rank
         {source}
         qualify _rank <= {LIST_LIMIT}
         order by _owner, _rank""",
-        list(params),
+        params,
     )
-    names = [d[0] for d in cursor.description]
     out: dict[str, tuple[list[dict[str, Any]], int]] = {}
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in rows:
         key, total = str(row.pop("_owner")), int(row.pop("_total"))
         del row["_rank"]
         out.setdefault(key, ([], total))[0].append(row)
@@ -185,11 +190,8 @@ def _csm_pages(con: duckdb.DuckDBPyConnection, owners: list[tuple[str, str | Non
         page_alerts, page_accounts = alerts.get(user_id, none), accounts.get(user_id, none)
         page_due, page_renewals = touches_due.get(user_id, none), renewals.get(user_id, none)
         for row in (*page_alerts[0], *page_accounts[0], *page_renewals[0]):
-            for key in ("arr", "arr_at_risk", "health_score", "evidence_value", "evidence_compared_to"):
-                if key in row:
-                    row[key] = _as_float(row[key])
-            if "evidence_threshold" in row:
-                row["evidence_threshold"] = _as_float(row["evidence_threshold"])
+            for key in DECIMAL_COLUMNS & row.keys():
+                row[key] = _as_float(row[key])
         page_bands = bands.get(user_id, {})
         pages.append(
             CsmPage(
