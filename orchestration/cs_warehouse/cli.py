@@ -105,7 +105,7 @@ def run_nightly(
 ) -> bool:
     """The nightly job in this process, over every event day with new or changed files, or over the given
     first and last event day (a backfill: those days' files are reloaded whether changed or not)."""
-    from cs_warehouse.defs.jobs import report_failed_run, yesterday_in
+    from cs_warehouse.defs.jobs import report_failed_run
     from cs_warehouse.runs import (
         RANGE_END_TAG,
         RANGE_START_TAG,
@@ -114,6 +114,7 @@ def run_nightly(
         pending_event_days,
         write_run_status,
     )
+    from cs_warehouse.settings import yesterday_in
 
     stage = stage or Stage()
     stage.name = "partition discovery"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sys
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,11 @@ def dbt_executable() -> str:
     folder is on PATH (a virtualenv that is not activated); else the `dbt` on PATH."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def yesterday_in(timezone: str) -> dt.date:
+    """Yesterday in `timezone` (the reporting time zone): the last complete day."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)
 
 
 def duckdb_memory_limit() -> str:

@@ -8,7 +8,6 @@ schedule, the sensor or the UI never loads into the warehouse while a CLI night 
 
 import contextlib
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +22,7 @@ from cs_warehouse.ingestion.load import FileResult, Loader
 from cs_warehouse.ingestion.readers import UnreadableFileError
 from cs_warehouse.runlock import lock_timeout_seconds, warehouse_lock
 from cs_warehouse.runs import EVENT_FILES_TAG, NEW_OR_CHANGED, root_cause_of_exception
-from cs_warehouse.settings import Settings
+from cs_warehouse.settings import Settings, yesterday_in
 from cs_warehouse.warehouse import WarehouseResource
 
 # Errors that the same input raises every time: never retried.
@@ -85,7 +84,7 @@ def events_start_date(landing_dir: Path, timezone: str, override: str | None = N
                     days.append(dt.date.fromisoformat(match.group(1)))
     if days:
         return min(days).isoformat()
-    return (dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)).isoformat()
+    return yesterday_in(timezone).isoformat()
 
 
 def events_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:

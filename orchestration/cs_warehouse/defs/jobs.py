@@ -1,8 +1,5 @@
 """The nightly build job, its 02:00 schedule, the landing-file sensor and the failure notification."""
 
-import datetime as dt
-import zoneinfo
-
 import dagster as dg
 
 from cs_warehouse.notify import notify_failure
@@ -17,7 +14,7 @@ from cs_warehouse.runs import (
     root_cause_of_exception,
     run_failure,
 )
-from cs_warehouse.settings import Settings
+from cs_warehouse.settings import Settings, yesterday_in
 from cs_warehouse.warehouse import WarehouseResource
 
 # DuckDB has one writer per file: the nightly build runs its steps one after another in one process.
@@ -39,11 +36,6 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     tags={EVENT_FILES_TAG: NEW_OR_CHANGED},
 )
-
-
-def yesterday_in(timezone: str) -> dt.date:
-    """Yesterday in `timezone` (settings.reporting_timezone): the nightly's event day when none is pending."""
-    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date() - dt.timedelta(days=1)
 
 
 @dg.sensor(

@@ -11,11 +11,10 @@ import statistics
 import subprocess
 import sys
 import time
-import zoneinfo
 from importlib import metadata
 from pathlib import Path
 
-from cs_warehouse.settings import PROJECT_DIR
+from cs_warehouse.settings import PROJECT_DIR, yesterday_in
 from cs_warehouse.tooling.bench.proc import Measured, run_measured
 from cs_warehouse.tooling.bench.report import MEASUREMENTS, NIGHTS, render_markdown
 
@@ -309,7 +308,7 @@ def benchmark(
     work = work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     # The models report as of today unless told otherwise, so the data ends yesterday like a real night's.
-    end_date = end_date or dt.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
+    end_date = end_date or yesterday_in("Asia/Tokyo")
     body: dict = {
         "command": command,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
