@@ -139,3 +139,36 @@ def test_the_definitions_take_the_start_from_the_landing_folder(tmp_path: Path) 
     env["CSW_EVENTS_START_DATE"] = "2025-01-01"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2025-01-01"
+
+
+# -- load ids -------------------------------------------------------------------------------------------
+
+
+def test_each_load_id_sorts_after_every_earlier_load(db: Path) -> None:
+    """The incremental models read rows whose `_load_id` is above their watermark as new: a load's id must
+    sort after all earlier ones, also for loads in the same second, after the clock was set back, and after
+    ids written in the older whole-second form."""
+    from cs_warehouse.contract import load_contract
+    from cs_warehouse.defs.dbt import LOAD_ID
+    from cs_warehouse.ingestion.audit import ensure_raw_schema
+    from cs_warehouse.ingestion.load import next_load_id
+
+    noon = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    starts = [noon, noon, noon, noon - dt.timedelta(hours=1), noon + dt.timedelta(microseconds=1)]
+    with duckdb.connect(str(db)) as con:
+        ensure_raw_schema(con, load_contract())
+        issued = ["20260301T120000-ffffffff"]  # a whole-second id of the same second, from an older load
+        for now in [None, *starts]:
+            if now is not None:
+                issued.append(next_load_id(con, now))
+            con.execute(
+                "insert into raw._load_audit (load_id, entity, source_file, file_sha256, rows_read, rows_loaded, "
+                "rows_quarantined, loaded_at) values (?, 'product_events', 'f', 'sha', 0, 0, 0, now())",
+                [issued[-1]],
+            )
+    assert len(set(issued)) == len(issued)
+    assert issued == sorted(issued)
+    assert all(LOAD_ID.match(load_id) for load_id in issued)  # what the load-scoped dbt tests accept
+    # Ids keep their time order: the start to the microsecond leads.
+    assert issued[1].startswith("20260301T120000_000000-")
+    assert issued[-1].startswith("20260301T120000_000001-")

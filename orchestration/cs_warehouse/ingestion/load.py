@@ -63,6 +63,23 @@ class FileResult:
         return self.rows_read == self.rows_loaded + self.rows_quarantined
 
 
+def next_load_id(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> str:
+    """A new load's id: its UTC start to the microsecond and a random suffix, ordered after every load already
+    audited. The incremental models take rows with `_load_id` above their watermark as new, so a load's id
+    must sort after all earlier ones, also for two loads in the same second or after the clock was set back.
+    Ids hold only letters, digits, `_` and `-` (the load-scoped dbt tests take one as a literal)."""
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S_%f")
+    load_id = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    last = con.execute(
+        f"select max(load_id) from (select load_id from {RAW_SCHEMA}._load_audit "
+        f"union all select load_id from {RAW_SCHEMA}._reference_checks)"
+    ).fetchall()[0][0]
+    if last is not None and load_id <= last:
+        # A string that extends the last id sorts right after it.
+        load_id = f"{last}-{uuid.uuid4().hex[:8]}"
+    return load_id
+
+
 class Loader:
     """Loads the landing folder into one DuckDB database. One instance per load (one load_id)."""
 
@@ -78,12 +95,12 @@ class Loader:
         self.con = con
         self.landing_dir = landing_dir
         self.contract = contract or load_contract()
-        self.load_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         con.execute("set TimeZone = 'UTC'")
         # Bounded memory on large backfills: DuckDB spills to disk beyond this instead of growing to 80 % of RAM.
         con.execute(f"set memory_limit = {sql_literal(duckdb_memory_limit())}")
         con.execute("set preserve_insertion_order = false")
         ensure_raw_schema(con, self.contract)
+        self.load_id = next_load_id(con)
         self._signature: str | None = None
         self.optional = frozenset(optional_exports() if optional is None else optional)
         unknown = self.optional - set(self.contract.entities)

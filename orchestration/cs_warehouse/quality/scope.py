@@ -2,10 +2,10 @@
 
 Checks that look at every event row (the raw event suite, the event-key uniqueness tests) would cost the same
 on the hundredth night as a full rebuild. A check that passed once on a load does not need to read that load
-again, so each such check keeps a watermark: the newest load id it has passed through (load ids begin with
-their UTC load time, so they sort in load order, and a reloaded or backfilled day file is a new load). A night
-then checks only the rows of later loads, against the whole table where a rule needs it (a new key is looked
-up among all keys).
+again, so each such check keeps a watermark: the newest load id it has passed through (each load id sorts
+after every earlier one, see `ingestion.load.next_load_id`, so a reloaded or backfilled day file is a new
+load). A night then checks only the rows of later loads, against the whole table where a rule needs it (a
+new key is looked up among all keys).
 
 The whole history is checked again:
 - on the first night, and whenever the watermark is missing (a new quality history folder);
