@@ -1,8 +1,8 @@
 """The publish gates in real nightly runs: a broken export never replaces the published serving copy.
 
 One session fixture generates 40 accounts x 6 months (seed 3), runs the first night and publishes; each
-test copies landing, warehouse, quality history and serving copy into its own folder. A night costs one to
-four minutes here, so the tests share that first night and run as few nights as the cases need (the two
+test copies landing, warehouse, quality history and serving copy into its own folder. A night costs half a
+minute to a minute here, so the tests share that first night and run as few nights as the cases need (the
 broken-export cases run in one folder and share the night that publishes the good exports again); the gate
 arithmetic itself is tested on hand-made numbers in test_gate_arithmetic.py.
 """
@@ -24,7 +24,9 @@ import duckdb
 import pytest
 
 from cs_warehouse.cli import main as cli_main
-from cs_warehouse.runs import failure_reasons, partition_range_tags, pending_event_days
+from cs_warehouse.runs import partition_range_tags, pending_event_days
+from cs_warehouse.settings import Settings
+from cs_warehouse.tooling.fingerprint import differences, warehouse_fingerprints
 from tests.conftest import REPORTING_DAY, current_definitions
 
 COPIED = ("landing", "warehouse.duckdb", "quality_history", "serving")
@@ -43,7 +45,10 @@ def env_vars(env: Path) -> dict[str, str]:
 
 
 def run_night(env: Path) -> tuple[bool, list[str]]:
-    """One nightly run in-process over `env`; returns success and the failure reasons."""
+    """One nightly run in-process over `env`; returns success and the failure reasons, which a failed run
+    records as the failure sensor does (serving/last_failure.json)."""
+    from cs_warehouse.defs.jobs import report_failed_run
+
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env_vars(env).items():
             mp.setenv(name, value)
@@ -54,7 +59,9 @@ def run_night(env: Path) -> tuple[bool, list[str]]:
             result = defs.resolve_job_def("nightly_build").execute_in_process(
                 instance=instance, tags=partition_range_tags(days, fallback), raise_on_error=False
             )
-            return result.success, [] if result.success else failure_reasons(result.run_id, instance)
+            return result.success, [] if result.success else report_failed_run(
+                result.run_id, instance, Settings.from_env()
+            )
 
 
 def serving_sha(env: Path) -> str:
@@ -100,29 +107,37 @@ def rewrite_csv(path: Path, change: Callable[[list[dict]], None]) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def partial_accounts_nights(night: Path, before: str) -> None:
-    """Case 1: accounts.csv cut at half its bytes, mid-row; two nights in a row."""
+def broken_accounts_nights(night: Path, before: str) -> None:
+    """Case 1: accounts.csv cut at half its bytes, mid-row; the night after, only its header is left."""
     accounts = night / "landing" / "accounts.csv"
     good = accounts.read_bytes()
     cut = good[: len(good) // 2]
     assert not cut.endswith(b"\n")  # cut in the middle of a row
-    accounts.write_bytes(cut)
-    for _bad_night in range(2):  # the baseline is the published 40 accounts, not the last load
+    header_only = good.splitlines(keepends=True)[0]
+    state = (night / "serving" / "dbt_state" / "run_results.json").read_bytes()
+    for broken in (cut, header_only):  # the baseline is the published 40 accounts, not the last load
+        accounts.write_bytes(broken)
         success, reasons = run_night(night)
         assert not success
-        assert serving_sha(night) == before
+        assert serving_sha(night) == before  # yesterday's numbers stay in front of BI
+        # and so does the production state `make pr-check` defers to: the artifacts of the published build
+        assert (night / "serving" / "dbt_state" / "run_results.json").read_bytes() == state
+        failure = json.loads((night / "serving" / "last_failure.json").read_text(encoding="utf-8"))
+        assert failure["status"] == "not published" and failure["reasons"] == reasons
         gates = gate_reasons(reasons)
         print(*gates, sep="\n")
         accounts_gate = [r for r in gates if r.startswith("check publish_gate on raw/accounts failed (ERROR)")]
         assert len(accounts_gate) == 1, reasons
         # The generated export has 40 accounts; the first half of its bytes holds fewer than 30 whole rows.
         rows_now = int(accounts_gate[0].split("accounts: ")[1].split(" rows")[0])
-        assert rows_now < 30
+        assert rows_now < 30 if broken is cut else rows_now == 0
         expected = f"accounts: {rows_now} rows vs 40 published ({(rows_now / 40 - 1) * 100:+.1f} %, limit -10.0 %)"
         assert expected in accounts_gate[0]
         # Contracts of the missing accounts are orphans: quarantined, and a revenue entity must have none.
         contracts_gate = [r for r in gates if r.startswith("check publish_gate on raw/contracts failed")]
         assert len(contracts_gate) == 1 and "rows quarantined" in contracts_gate[0]
+    # An export with no rows also fails the raw accounts suite's critical part.
+    assert any("gx_critical on raw/accounts" in r for r in reasons), reasons
     accounts.write_bytes(good)
 
 
@@ -166,10 +181,10 @@ def absurd_contract_night(night: Path, before: str) -> tuple[bytes, bytes]:
     return good
 
 
-def test_broken_exports_never_publish_and_the_good_exports_publish_again(night: Path) -> None:
+def test_broken_exports_never_publish_and_the_good_exports_publish_again(night: Path, published_night: Path) -> None:
     """Both cases in one folder, so one restoring night serves both (a night costs minutes here)."""
     before, mrr_before = serving_sha(night), published_mrr(night)
-    partial_accounts_nights(night, before)
+    broken_accounts_nights(night, before)
     good_contracts, good_items = absurd_contract_night(night, before)
     (night / "landing" / "contracts.csv").write_bytes(good_contracts)
     (night / "landing" / "contract_items.csv").write_bytes(good_items)
@@ -177,6 +192,9 @@ def test_broken_exports_never_publish_and_the_good_exports_publish_again(night: 
     assert success, reasons
     assert serving_sha(night) != before
     assert published_mrr(night) == mrr_before  # the same exports as the published night: the same MRR
+    # Same landing files as the published night: after the failed nights, every table holds the same rows.
+    published_tables = warehouse_fingerprints(published_night / "warehouse.duckdb")
+    assert differences(published_tables, warehouse_fingerprints(night / "warehouse.duckdb")) == []
 
 
 def test_an_accepted_real_change_publishes_once(night: Path, capsys: pytest.CaptureFixture[str]) -> None:
