@@ -109,7 +109,9 @@ def run_nightly(env: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessR
     days = pending_event_days(env / "landing", env / "warehouse.duckdb")
     fallback = days[0] if days else pending_event_days(env / "landing", env / "missing.duckdb")[-1]
     job = defs.resolve_job_def("nightly_build")
-    return job.execute_in_process(instance=instance, tags=partition_range_tags(days, fallback), raise_on_error=False)
+    # Tagged as the schedule and `cs-warehouse nightly` tag a night: only new or changed files are loaded.
+    tags = partition_range_tags(days, fallback, reload=False)
+    return job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
 
 
 def assert_first_night(env: Path, result: dg.ExecuteInProcessResult) -> None:
@@ -159,6 +161,8 @@ def assert_first_night(env: Path, result: dg.ExecuteInProcessResult) -> None:
 def test_nightly_build_end_to_end_publishes_and_a_night_with_nothing_new_rebuilds_nothing(nightly_env: Path) -> None:
     """One in-process night over the whole graph, then the night after with nothing new. (Nights that must not
     publish, and the night that publishes again after them, are in test_publish_gates_nightly.py.)"""
+    from cs_warehouse.defs.dbt import UNCHANGED, dbt_models
+
     assert [d.isoformat() for d in pending_event_days(nightly_env / "landing", nightly_env / "none.duckdb")] == [
         "2024-03-02"
     ]
@@ -172,6 +176,12 @@ def test_nightly_build_end_to_end_publishes_and_a_night_with_nothing_new_rebuild
         # first night has a result, the dbt tests saying they were not run (nothing they read changed).
         idle = run_nightly(nightly_env, instance)
         assert idle.success
+        dbt_reported = [
+            e.materialization.metadata["dbt"].value
+            for e in idle.get_asset_materialization_events()
+            if e.asset_key in dbt_models.keys
+        ]
+        assert len(dbt_reported) == len(dbt_models.keys) and set(dbt_reported) == {UNCHANGED}
         evaluations = idle.get_asset_check_evaluations()
         assert {(e.asset_key.to_user_string(), e.check_name) for e in evaluations} == first_checks
         not_run = [e for e in evaluations if "not run tonight" in str(e.metadata.get("dbt", ""))]

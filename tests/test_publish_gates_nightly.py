@@ -45,8 +45,9 @@ def env_vars(env: Path) -> dict[str, str]:
 
 
 def run_night(env: Path) -> tuple[bool, list[str]]:
-    """One nightly run in-process over `env`; returns success and the failure reasons, which a failed run
-    records as the failure sensor does (serving/last_failure.json)."""
+    """One nightly run in-process over `env`, tagged as the schedule tags one (new or changed files only);
+    returns success and the failure reasons, which a failed run records as the failure sensor does
+    (serving/last_failure.json)."""
     from cs_warehouse.defs.jobs import report_failed_run
 
     with pytest.MonkeyPatch.context() as mp:
@@ -57,7 +58,7 @@ def run_night(env: Path) -> tuple[bool, list[str]]:
         fallback = days[0] if days else pending_event_days(env / "landing", env / "none.duckdb")[-1]
         with dg.instance_for_test() as instance:
             result = defs.resolve_job_def("nightly_build").execute_in_process(
-                instance=instance, tags=partition_range_tags(days, fallback), raise_on_error=False
+                instance=instance, tags=partition_range_tags(days, fallback, reload=False), raise_on_error=False
             )
             return result.success, [] if result.success else report_failed_run(
                 result.run_id, instance, Settings.from_env()
