@@ -1,16 +1,21 @@
 """Every dbt model and seed as a Dagster asset; every dbt test as an asset check on what it tests."""
 
 import datetime as dt
+import functools
 import graphlib
+import importlib.metadata
 import json
 import re
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from packaging import version
 
 from cs_warehouse import build_state
 from cs_warehouse.dbt_project import dbt_project
@@ -103,7 +108,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         if invocation.process.poll() is None:
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
-        release_in_process_dbt_handles()
 
 
 def _unchanged_check_results(
@@ -253,27 +257,32 @@ def key_tests_passed(run_results: Mapping[str, Any]) -> bool:
     return bool(expected) and expected <= passed
 
 
-def release_in_process_dbt_handles() -> None:
-    """Close any DuckDB handle dagster-dbt's in-process adapter opened (it reads metadata read-only).
+class WarehouseDbtResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs of every invocation that the warehouse has no use
+    for (about 6 s a night on this project's 2-core reference machine; docs/performance.md):
 
-    DuckDB admits one writer per file: a handle left open makes any later writer fail on the file lock.
-    """
-    from dbt.adapters.factory import reset_adapters
+    - the version of dbt, which dagster-dbt learns by running `dbt --version` (4 s): for the dbt beside this
+      interpreter, it is the installed dbt-core package's;
+    - a dbt adapter opened in this process to read table metadata (row counts, column types) that the assets
+      do not ask for (1.7 s, and a read-only handle on the warehouse file that would block the next writer
+      until released).
 
-    reset_adapters()
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # another adapter: nothing held in this process
-        return
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
+    Both override private members of dagster-dbt (pinned in requirements.lock);
+    tests/test_dbt_resource.py fails when they no longer exist."""
+
+    @functools.cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)  # another dbt: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
     """dbt on the project, with the target of `settings`, run by the dbt beside this interpreter."""
-    return DbtCliResource(
+    return WarehouseDbtResource(
         project_dir=dbt_project,
         profiles_dir=str(dbt_project.profiles_dir),
         target=settings.dbt_target,
