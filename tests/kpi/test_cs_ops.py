@@ -138,3 +138,28 @@ def test_semantic_metrics_equal_the_marts(standard_build: Build, tables: dict[st
     assert len(rate) == len(want_rate) > 10
     for month, value in rate.itertuples(index=False):
         assert value == pytest.approx(want_rate[pd.Timestamp(month)]), month
+
+
+def test_overlapping_owner_periods_fail_the_periods_test(standard_build: Build, tmp_path: Path) -> None:
+    """The dbt test non_overlapping_periods on int_csm_owner_periods (macros/tests/non_overlapping_periods.sql),
+    as the standard build compiled it, on hand-made periods: it names each pair sharing a day, and only those."""
+    [compiled] = (standard_build.target / "compiled").rglob("non_overlapping_periods_int_csm_owner_periods_*.sql")
+    warehouse = standard_build.copy_warehouse(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute(compiled.read_text(encoding="utf-8")).fetchall() == []  # the generated CRM: none
+        con.execute(
+            """insert into intermediate.int_csm_owner_periods (account_id, csm_user_id, valid_from_date,
+                   valid_to_date, owner_source)
+               values
+                   ('X1', 'c1', date '2026-01-01', date '2026-03-01', 'assignment'),  -- February: c1 and c2
+                   ('X1', 'c2', date '2026-02-01', null, 'assignment'),
+                   ('X2', 'o2', null, date '2026-01-01', 'crm_owner'),  -- adjacent: no day in both
+                   ('X2', 'c3', date '2026-01-01', null, 'assignment'),
+                   ('X3', 'o3', null, null, 'crm_owner'),  -- always, and May as well
+                   ('X3', 'c4', date '2026-05-01', date '2026-06-01', 'assignment')"""
+        )
+        failures = con.execute(compiled.read_text(encoding="utf-8")).fetchall()
+    assert sorted(failures) == [
+        ("X1", dt.date(2026, 1, 1), dt.date(2026, 3, 1), dt.date(2026, 2, 1), None),
+        ("X3", None, None, dt.date(2026, 5, 1), dt.date(2026, 6, 1)),
+    ]
