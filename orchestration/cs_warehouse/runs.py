@@ -185,11 +185,6 @@ def run_failure(run_id: str, instance: dg.DagsterInstance) -> tuple[list[str], R
     return reasons or ["the run failed before any step reported why; see the run in the Dagster UI"], first or run_error
 
 
-def failure_reasons(run_id: str, instance: dg.DagsterInstance) -> list[str]:
-    """Failed steps (by their root cause) and failed checks of a run, one readable line each."""
-    return run_failure(run_id, instance)[0]
-
-
 def cli_run_tags(lock_file: Path) -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), LOCK_TAG: str(lock_file)}
 

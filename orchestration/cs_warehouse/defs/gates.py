@@ -5,7 +5,7 @@
 - on marts/mart_kpi_monthly (after mart_mrr_movements too): MRR vs the published serving copy and the
   absolute bounds; a failure skips the publish.
 
-The check metadata carries `message` (one line with the numbers, read by runs.failure_reasons) and the
+The check metadata carries `message` (one line with the numbers, read by runs.run_failure) and the
 findings, accepted ones included.
 """
 
